@@ -1,0 +1,1 @@
+"""Bundled datasets of tariffcalc (see data/README.md for provenance)."""

@@ -1,0 +1,1 @@
+"""Bundled product lists (HS prefixes) referenced by scenario files."""

@@ -1,0 +1,5 @@
+"""``python -m tariffcalc`` runs the command line."""
+
+from tariffcalc.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The ``tariffcalc`` command line: each command parses its options, calls one library function, prints.
+
+Domain errors (:class:`tariffcalc.errors.TariffcalcError`) become one ``Error: …`` line and exit code 1
+in one place (:class:`_Group`); ``--debug`` shows the traceback instead. Heavy libraries (pandas) are
+imported inside the commands, so ``tariffcalc --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from tariffcalc import __version__
+from tariffcalc.errors import TariffcalcError
+
+
+class _Group(click.Group):
+    """Turns domain errors into ``click.ClickException`` (exit 1, one line on stderr)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TariffcalcError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+
+
+def _date(ctx, param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-04-09.") from None
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="tariffcalc")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """What a tariff schedule costs: duties by partner and product on real trade data.
+
+    Money is in US dollars; rates are fractions (0.10 = 10 %). Start with `tariffcalc run`.
+    """
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("scenario", default="liberation-day")
+@click.option(
+    "--flows",
+    "flow_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Flow file(s), CSV or Parquet (partner, hs, period, value_usd). Default: bundled 2024 US imports.",
+)
+@click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
+@click.option(
+    "--as-of", callback=_date, help="Evaluate the scenario on this date (YYYY-MM-DD) instead of its own."
+)
+@click.option(
+    "--level",
+    type=click.Choice(["2", "4", "6", "8", "10"]),
+    default="2",
+    show_default=True,
+    help="HS digits of the product tables.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder. Default: reports/<scenario>.",
+)
+@click.option("--force", is_flag=True, help="Write into an output folder that tariffcalc did not create.")
+@click.option("--no-bom", is_flag=True, help="Write CSV without the UTF-8 byte-order mark Excel needs.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def run(scenario, flow_paths, baseline, as_of, level, out, force, no_bom, quiet) -> None:
+    """Compute duties of SCENARIO (default: liberation-day) and write tables and a summary.
+
+    Writes by_partner.csv, by_product.csv, by_partner_product.csv, by_measure.csv, rejects.csv,
+    summary.json, summary.md and manifest.json.
+    """
+    from tariffcalc import api
+    from tariffcalc.report.summary import to_terminal
+
+    _, figures, folder = api.run(
+        scenario,
+        list(flow_paths),
+        baseline,
+        as_of=as_of,
+        level=int(level),
+        out=out,
+        force=force,
+        bom=not no_bom,
+    )
+    if not quiet:
+        click.echo(to_terminal(figures))
+        click.echo(f"\nWrote {folder}/")
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--partner", required=True, help="Partner, ISO3 code or name (e.g. UKR, Germany).")
+@click.option("--hs", "code", required=True, help="HS/HTS code, 2-10 digits (e.g. 6109100012).")
+@click.option("--as-of", callback=_date, help="Date (YYYY-MM-DD); default: the scenario's own.")
+@click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def explain(scenario, partner, code, as_of, baseline, as_json) -> None:
+    """Why one good from one partner pays what it pays under SCENARIO."""
+    from tariffcalc.explain import explain as explain_pair
+    from tariffcalc.explain import to_text
+
+    result = explain_pair(scenario, partner, code, as_of=as_of, baseline=baseline)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else to_text(result))
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--partner", help="Only this partner (ISO3 code or name).")
+@click.option("--hs", "code", help="Evaluate product scope for this HS code.")
+@click.option("--as-of", callback=_date, help="Date (YYYY-MM-DD); default: the scenario's own.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def rates(scenario, partner, code, as_of, fmt) -> None:
+    """Statutory rates of SCENARIO's measures by partner."""
+    from tariffcalc.rates import statutory_rates
+    from tariffcalc.report.tables import to_csv_text
+    from tariffcalc.scenario import load_scenario
+
+    table = statutory_rates(load_scenario(scenario), partner, code, as_of)
+    if fmt == "csv":
+        click.echo(to_csv_text(table), nl=False)
+    elif fmt == "json":
+        click.echo(table.to_json(orient="records", indent=2, force_ascii=False))
+    else:
+        shown = table.assign(rate=table["rate"].map("{:.1%}".format))
+        click.echo(shown.to_string(index=False, max_colwidth=40))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def scenarios(ctx: click.Context) -> None:
+    """List the bundled scenarios (or `scenarios show NAME`)."""
+    if ctx.invoked_subcommand is None:
+        from tariffcalc.bundled import scenario_titles
+
+        for name, title in scenario_titles():
+            click.echo(f"{name:<16} {title}")
+
+
+@scenarios.command("show")
+@click.argument("name")
+def scenarios_show(name: str) -> None:
+    """Show scenario NAME (bundled name or .toml path) with every measure resolved through `extends`."""
+    from tariffcalc.scenario import load_scenario
+
+    scenario = load_scenario(name)
+    click.echo(json.dumps(scenario.to_dict(), indent=2, ensure_ascii=False))
+    for warning in scenario.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="tariffcalc")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

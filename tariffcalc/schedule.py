@@ -37,9 +37,9 @@ EXACT = "exact"
 class ObservedRates:
     """Observed ad valorem duty rates (duty ÷ value) of a flow table, looked up with fallbacks.
 
-    A pair (partner, code) takes the rate of the same partner and code (tier ``exact``); if that cell is absent, the same
-    partner and the longest shorter prefix present (HS8, HS6, HS4, chapter); then all partners at the
-    longest prefix present; then the rate of all imports. The tier used is reported for every pair.
+    A pair (partner, code) takes the rate of the same partner and code (tier ``exact``); if that cell is
+    absent, the same partner and the longest shorter prefix present (HS8, HS6, HS4, chapter); then all
+    partners at the longest prefix present; then the rate of all imports. The tier used is reported for every pair.
     """
 
     def __init__(self, partner: np.ndarray, code: np.ndarray, value: np.ndarray, duty: np.ndarray):

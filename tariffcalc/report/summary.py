@@ -136,9 +136,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
         f"- {_bn(diag['coarse_match_value_usd'])} of imports is reported at a coarser product level than some "
         f"measure's product list. {summary['rules']['coarse_rows']}",
     ]
-    fallback = {
-        k: v for k, v in diag["observed_rate_value_by_tier_usd"].items() if not k.startswith("partner × HS10")
-    }
+    fallback = {k: v for k, v in diag["observed_rate_value_by_tier_usd"].items() if k != EXACT}
     if fallback:
         lines.append(
             "- Observed baseline rates by source: "

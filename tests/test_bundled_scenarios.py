@@ -1,0 +1,129 @@
+"""The bundled scenarios against independent sources: the Annex I table, the per-country rate table
+derived from the HTSUS, and a second, plain-pandas implementation of the liberation-day arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tariffcalc
+from tariffcalc import bundled, countries
+from tariffcalc.rates import statutory_rates
+from tariffcalc.scenario import load_scenario
+
+NAMES = ["baseline-2024", "liberation-day", "april-2025", "pause-90-day", "universal-10"]
+
+
+@pytest.fixture(scope="module")
+def default_result():
+    return tariffcalc.compute(scenario="liberation-day")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenarios_load_cleanly_and_cite_every_measure(name):
+    scenario = load_scenario(name)
+    assert scenario.warnings == () or name == "pause-90-day"
+    assert scenario.sources, "every bundled scenario lists its sources"
+    for measure in scenario.measures:
+        assert measure.citation and measure.authority
+
+
+def test_annex1_rates_are_those_of_the_bundled_annex():
+    measure = load_scenario("liberation-day").measure("ieepa-reciprocal-annex1")
+    annex = bundled.read_table("eo14257_annex1.csv")
+    expected = {p: float(r) for p, r in zip(annex["partner"], annex["rate"], strict=True)}
+    # Annex I lists China once; heading 9903.01.63 applies its 34 % to Hong Kong and Macau too
+    expected |= {"HKG": expected["CHN"], "MAC": expected["CHN"]}
+    assert dict(measure.rates) == pytest.approx(expected)
+
+
+def test_statutory_rates_match_the_per_country_table_of_9_april_2025():
+    """Every Census country's reciprocal rate, from the table derived from HTSUS chapter 99."""
+    table = bundled.read_table("eo14257_rates_by_partner_2025-04-09.csv")
+    rates = statutory_rates(load_scenario("liberation-day"))
+    by_measure = {m: group.set_index("partner")["rate"] for m, group in rates.groupby("measure")}
+    # the Annex I measure pre-empts the 10 % one where both cover a partner
+    charged = by_measure["ieepa-reciprocal-annex1"].combine_first(by_measure["ieepa-reciprocal-baseline"])
+    checked = 0
+    for partner, rate, basis in zip(table["partner"], table["rate"], table["basis"], strict=True):
+        if basis == "not_applicable_us_territory" or partner == "USA":
+            continue
+        if basis.startswith("not_subject"):
+            assert partner not in charged.index, partner
+        else:
+            assert charged[partner] == pytest.approx(float(rate)), partner
+        checked += 1
+    assert checked > 220
+
+
+def test_baseline_reproduces_census_duties_exactly(default_result):
+    flows = bundled.default_flows()
+    by_partner = default_result.by_partner().set_index("partner")["baseline_duty_usd"]
+    census = flows.groupby("partner")["calc_duty_usd"].sum()
+    assert by_partner.sort_index().to_numpy() == pytest.approx(census.sort_index().to_numpy(), rel=1e-9)
+    assert default_result.totals()["baseline_duty_usd"] == pytest.approx(76_159_762_026, rel=1e-12)
+
+
+def test_universal_ten_adds_exactly_ten_percent():
+    totals = tariffcalc.compute(scenario="universal-10").totals()
+    assert totals["added_duty_usd"] == pytest.approx(0.10 * 3_251_151_779_682, rel=1e-12)
+    assert totals["added_rate"] == pytest.approx(0.10, rel=1e-12)
+
+
+def _prefix_match(codes: pd.Series, prefixes: set[str]) -> pd.Series:
+    """True where some prefix (no longer than the code) starts the code: a plain second implementation."""
+    hit = pd.Series(False, index=codes.index)
+    for length in sorted({len(p) for p in prefixes}):
+        wanted = {p for p in prefixes if len(p) == length}
+        hit |= (codes.str.len() >= length) & codes.str[:length].isin(wanted)
+    return hit
+
+
+def test_liberation_day_matches_an_independent_pandas_implementation(default_result):
+    flows = bundled.default_flows()
+    on = dt.date(2025, 4, 9)
+
+    def listed(name: str) -> set[str]:
+        table = bundled.read_table(f"lists/{name}")
+        dates = pd.to_datetime(table["effective"].replace("", "1900-01-01")).dt.date
+        return set(table.loc[dates <= on, "hs"])
+
+    exempt = set().union(
+        *(
+            listed(n)
+            for n in (
+                "eo14257_annex2.csv",
+                "s232_steel_articles.csv",
+                "s232_steel_derivatives.csv",
+                "s232_aluminum_articles.csv",
+                "s232_aluminum_derivatives.csv",
+                "s232_autos.csv",
+            )
+        )
+    )
+    annex = bundled.read_table("eo14257_annex1.csv")
+    rate_of = {p: float(r) for p, r in zip(annex["partner"], annex["rate"], strict=True) if p != "EU"}
+    rate_of |= {
+        m: float(annex.set_index("partner").loc["EU", "rate"]) for m in countries.group_members("EU", on)
+    }
+    rate_of |= {"HKG": rate_of["CHN"], "MAC": rate_of["CHN"]}
+    rate = flows["partner"].map(rate_of).fillna(0.10)
+    rate[flows["partner"].isin(["CAN", "MEX", "RUS", "BLR", "CUB", "PRK"])] = 0.0
+    rate[_prefix_match(flows["hs"], exempt)] = 0.0
+    expected = float(np.sum(flows["value_usd"] * rate))
+    assert default_result.totals()["added_duty_usd"] == pytest.approx(expected, rel=1e-12)
+    by_partner = (flows["value_usd"] * rate).groupby(flows["partner"]).sum()
+    engine = default_result.by_partner().set_index("partner")["added_duty_usd"]
+    assert engine.sort_index().to_numpy() == pytest.approx(
+        by_partner.sort_index().to_numpy(), rel=1e-9, abs=1e-3
+    )
+
+
+def test_headline_figures_are_in_the_published_range(default_result):
+    """A sanity band, not a golden value: EO 14257 alone adds roughly 10-15 points (Yale Budget Lab: ~11.5)."""
+    totals = default_result.totals()
+    assert 0.10 < totals["added_rate"] < 0.16
+    assert totals["baseline_rate"] == pytest.approx(76_159_762_026 / 3_251_151_779_682)

@@ -1,0 +1,222 @@
+"""The command line end to end: click's CliRunner for each command, and real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tariffcalc.cli import cli
+
+SCENARIO = """
+title = "Test tariff"
+as_of = 2025-04-09
+[[measure]]
+id = "flat"
+authority = "test authority"
+citation = "test citation"
+rate = 0.10
+rates = { CHN = 0.30 }
+"""
+
+FLOWS = "partner,hs,period,value_usd\nCHN,0101210010,2024,1000\nDEU,8703,2024,500\nXXX,85,2024,70\n"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> tuple[Path, Path]:
+    scenario = tmp_path / "flat.toml"
+    scenario.write_text(SCENARIO)
+    flows = tmp_path / "flows.csv"
+    flows.write_text(FLOWS)
+    return scenario, flows
+
+
+def test_run_writes_the_contract_files_with_hand_checked_numbers(inputs, tmp_path):
+    scenario, flows = inputs
+    out = tmp_path / "out"
+    result = invoke(
+        "run", str(scenario), "--flows", str(flows), "--baseline", str(scenario), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    for name in (
+        "by_partner.csv",
+        "by_product.csv",
+        "by_partner_product.csv",
+        "by_measure.csv",
+        "rejects.csv",
+        "summary.json",
+        "summary.md",
+        "manifest.json",
+    ):
+        assert (out / name).is_file(), name
+    # baseline = scenario here, so added duty is 0; scenario duty: 1000 × 0.30 + 500 × 0.10 = 350
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["totals"]["scenario_duty_usd"] == pytest.approx(350.0)
+    assert summary["totals"]["added_duty_usd"] == pytest.approx(0.0)
+    # the unknown partner XXX is rejected, not lost: 1570 input = 1500 accepted + 70 rejected
+    assert summary["reconciliation"]["rejected_value_usd"] == pytest.approx(70.0)
+    assert summary["reconciliation"]["input_value_usd"] == pytest.approx(1570.0)
+    rejects = pd.read_csv(out / "rejects.csv", dtype=str, encoding="utf-8-sig")
+    assert rejects.loc[0, "line"] == "4" and "unknown partner 'XXX'" in rejects.loc[0, "reason"]
+    by_product = pd.read_csv(out / "by_product.csv", dtype={"hs": str}, encoding="utf-8-sig")
+    assert set(by_product["hs"]) == {"01", "87"}  # chapter level by default, leading zero kept
+    assert "Rejected        1 rows, $0.0 bn" in result.output
+
+
+def test_run_added_duty_against_a_zero_baseline(inputs, tmp_path):
+    scenario, flows = inputs
+    zero = tmp_path / "zero.toml"
+    zero.write_text(SCENARIO.replace("rate = 0.10\nrates = { CHN = 0.30 }", "rate = 0.0"))
+    out = tmp_path / "out"
+    result = invoke(
+        "run",
+        str(scenario),
+        "--flows",
+        str(flows),
+        "--baseline",
+        str(zero),
+        "--out",
+        str(out),
+        "--level",
+        "4",
+        "--quiet",
+    )
+    assert result.exit_code == 0 and result.output == ""
+    partners = pd.read_csv(out / "by_partner.csv", encoding="utf-8-sig").set_index("partner")
+    assert partners.loc["CHN", "added_duty_usd"] == pytest.approx(300.0)
+    assert partners.loc["DEU", "added_rate"] == pytest.approx(0.10)
+    products = pd.read_csv(out / "by_product.csv", dtype={"hs": str}, encoding="utf-8-sig")
+    assert set(products["hs"]) == {"0101", "8703"}
+
+
+def test_run_refuses_a_folder_it_did_not_write(inputs, tmp_path):
+    scenario, flows = inputs
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--flows", str(flows), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "did not write" in result.output and "--force" in result.output
+    assert (out / "notes.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "partner", "code", "added"),
+    [
+        ("liberation-day", "UKR", "6109100012", 0.10),  # T-shirt from Ukraine: 10 % baseline rate
+        ("liberation-day", "DEU", "8428900390", 0.20),  # German handling machinery: EU 20 %
+        ("liberation-day", "CHN", "9503000073", 0.34),  # Chinese toys: Annex I 34 %
+        ("liberation-day", "RUS", "6109100012", 0.0),  # Russia is not subject
+        ("liberation-day", "IRL", "3004909250", 0.0),  # Irish medicine in Annex II
+        ("liberation-day", "JPN", "8703230190", 0.0),  # Japanese car: Section 232, outside the reciprocal
+        ("april-2025", "JPN", "8703230190", 0.25),  # ... but pays Section 232 autos in april-2025
+        ("april-2025", "CHN", "9503000073", 0.54),  # toys: 34 % reciprocal + 20 % fentanyl
+        ("pause-90-day", "CHN", "9503000073", 1.45),  # 125 % + 20 %
+        ("pause-90-day", "VNM", "6109100012", 0.10),  # Annex I suspended: 10 %
+        ("pause-90-day", "CHN", "8517130000", 0.20),  # smartphones exempt from the reciprocal from 11 April
+    ],
+)
+def test_explain_gives_the_published_rates(scenario, partner, code, added):
+    result = invoke("explain", scenario, "--partner", partner, "--hs", code, "--json")
+    data = json.loads(result.output)
+    assert data["added_rate"] == pytest.approx(added, abs=1e-12)
+    assert data["partner"] == partner and data["hs"] == code
+    for component in data["components"]:
+        assert set(component) >= {"measure", "authority", "rate", "applies", "reason", "citation"}
+        assert component["citation"]
+
+
+def test_explain_text_says_why(tmp_path):
+    result = invoke("explain", "liberation-day", "--partner", "Japan", "--hs", "8703.23.01.90")
+    assert result.exit_code == 0
+    assert "Japan (JPN), HS 8703230190" in result.output
+    assert "excluded: prefix 870323 is in Section 232 automobiles" in result.output
+    assert "added +0.00%" in result.output
+
+
+def test_rates_formats():
+    table = invoke("rates", "liberation-day", "--partner", "VNM")
+    assert "ieepa-reciprocal-annex1" in table.output and "46.0%" in table.output
+    csv = invoke("rates", "liberation-day", "--format", "csv")
+    frame = pd.read_csv(pd.io.common.StringIO(csv.output.lstrip("\ufeff")))
+    annex = frame[frame["measure"] == "ieepa-reciprocal-annex1"].set_index("partner")["rate"]
+    assert annex["FRA"] == pytest.approx(0.20) and annex["CHN"] == pytest.approx(0.34)
+    assert "CAN" not in set(frame["partner"])  # not subject
+    records = json.loads(
+        invoke("rates", "april-2025", "--partner", "CAN", "--hs", "2709", "--format", "json").output
+    )
+    by_measure = {r["measure"]: r for r in records}
+    assert by_measure["ieepa-fentanyl-canada-energy-potash"]["applies"] is True
+    # 10 % on the 62 % of value that does not claim USMCA
+    assert by_measure["ieepa-fentanyl-canada-energy-potash"]["added_rate"] == pytest.approx(0.062)
+
+
+def test_scenarios_list_and_show():
+    listing = invoke("scenarios").output
+    for name in ("baseline-2024", "liberation-day", "april-2025", "pause-90-day", "universal-10"):
+        assert name in listing
+    shown = json.loads(invoke("scenarios", "show", "april-2025").output)
+    assert shown["extends"] == ["liberation-day", "baseline-2024"]
+    ids = [m["id"] for m in shown["measures"]]
+    assert ids[0] == "observed-2024" and "s232-autos" in ids
+
+
+def test_domain_errors_are_one_line_with_exit_1():
+    result = CliRunner().invoke(cli, ["explain", "liberation-dya", "--partner", "UKR", "--hs", "61"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Unknown scenario 'liberation-dya'")
+    assert "Did you mean 'liberation-day'" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["explain", "liberation-day", "--partner", "Germny", "--hs", "61"])
+    assert result.exit_code == 1 and "Germany" in result.output
+
+
+def test_usage_errors_exit_2():
+    result = CliRunner().invoke(cli, ["run", "--level", "3"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(
+        cli, ["explain", "liberation-day", "--partner", "UKR", "--hs", "61", "--as-of", "9/4"]
+    )
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def _console_script() -> str:
+    found = shutil.which("tariffcalc", path=str(Path(sys.executable).parent))
+    assert found, "the tariffcalc console script is not installed next to this Python"
+    return found
+
+
+def test_installed_console_script_runs_the_default_job(tmp_path):
+    """The real entry point, in a subprocess, on the bundled data, from a folder with nothing in it."""
+    completed = subprocess.run(
+        [_console_script(), "run"], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Imports         $3,251.2 bn" in completed.stdout
+    summary = json.loads((tmp_path / "reports" / "liberation-day" / "summary.json").read_text())
+    assert summary["totals"]["imports_usd"] == pytest.approx(3_251_151_779_682, abs=1)
+    assert summary["totals"]["baseline_duty_usd"] == pytest.approx(76_159_762_026, rel=1e-9)
+    assert summary["reconciliation"]["rejected_rows"] == 0
+
+
+def test_python_dash_m_reports_errors_on_stderr(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "tariffcalc", "run", "nope"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("Error: Unknown scenario 'nope'") and completed.stdout == ""

@@ -16,7 +16,7 @@ import numpy as np
 from tariffcalc import countries, hs
 from tariffcalc.errors import UnknownCodeError
 from tariffcalc.scenario import Scenario, load_scenario
-from tariffcalc.schedule import MeasureRates, resolve
+from tariffcalc.schedule import EXACT, MeasureRates, resolve
 
 
 def _period(m: MeasureRates) -> str:
@@ -25,7 +25,7 @@ def _period(m: MeasureRates) -> str:
     return f"from {start}, {end}"
 
 
-def _reason(m: MeasureRates, partner: str, code: str, tier: str, on: dt.date) -> str:
+def _reason(m: MeasureRates, partner: str, code: str, cell: str, on: dt.date) -> str:
     p, q = m.partners, m.products
     coarse = (
         " (some of its product prefixes are finer than this code; they do not match it)"
@@ -45,7 +45,7 @@ def _reason(m: MeasureRates, partner: str, code: str, tier: str, on: dt.date) ->
     if m.preempted_by[0]:
         return f"pre-empted: measure {m.preempted_by[0]!r} covers this good, so this one does not apply"
     if m.measure.observed:
-        return f"observed 2024 duty rate of {tier}{coarse}"
+        return f"observed 2024 duty rate of {cell}{coarse}"
     basis = p.basis[0]
     why = "the rate for all partners" if basis == "all partners" else f"the rate for {basis}"
     parts = [f"applies at {m.rate[0]:.2%}, {why}"]
@@ -84,6 +84,7 @@ def explain(
     schedule = resolve(scenario, pair_partner, pair_code, as_of)
     base = resolve(baseline, pair_partner, pair_code)
     tier = str(schedule.observed_tier[0])
+    cell = f"{iso3} × HS {code} itself" if tier == EXACT else tier.replace("partner", iso3)
     components = []
     for m in schedule.measures:
         rate = float(m.rate[0]) if not np.isnan(m.rate[0]) else None
@@ -94,7 +95,7 @@ def explain(
                 "rate": rate,
                 "applies": bool(m.applies[0]),
                 "contribution": float(m.contribution[0]),
-                "reason": _reason(m, iso3, code, tier.replace("partner", iso3), schedule.as_of),
+                "reason": _reason(m, iso3, code, cell, schedule.as_of),
                 "citation": m.measure.citation,
                 "from_scenario": m.measure.scenario,
             }

@@ -25,6 +25,17 @@ def _period(m: MeasureRates) -> str:
     return f"from {start}, {end}"
 
 
+def _observed_cell(tier: str, partner: str, code: str) -> str:
+    """Which 2024 cell an observed rate comes from, e.g. ``UKR × HS 61 (fallback: ...)``."""
+    if tier == EXACT:
+        return f"{partner} × HS {code} itself"
+    who, _, level = tier.partition(" × HS")
+    if not level:
+        return f"{tier} (fallback: no 2024 cell for this partner or code)"
+    who = partner if who == "partner" else who
+    return f"{who} × HS {code[: int(level)]} (fallback: no 2024 cell for {partner} × HS {code})"
+
+
 def _reason(m: MeasureRates, partner: str, code: str, cell: str, on: dt.date) -> str:
     p, q = m.partners, m.products
     coarse = (
@@ -84,7 +95,7 @@ def explain(
     schedule = resolve(scenario, pair_partner, pair_code, as_of)
     base = resolve(baseline, pair_partner, pair_code)
     tier = str(schedule.observed_tier[0])
-    cell = f"{iso3} × HS {code} itself" if tier == EXACT else tier.replace("partner", iso3)
+    cell = _observed_cell(tier, iso3, code)
     components = []
     for m in schedule.measures:
         rate = float(m.rate[0]) if not np.isnan(m.rate[0]) else None

@@ -66,9 +66,6 @@ def read_table(name: str) -> pd.DataFrame:
 @functools.cache
 def default_flows() -> pd.DataFrame:
     """The bundled 2024 flow table (``partner``, ``hs``, ``period``, ``value_usd``, ``calc_duty_usd``, ``method``)."""
-    import pandas as pd
+    from tariffcalc.flows import read_parquet_text
 
-    frame = pd.read_parquet(default_flows_path())
-    for column in ("partner", "hs", "period", "method"):
-        frame[column] = frame[column].astype(str)
-    return frame
+    return read_parquet_text(default_flows_path(), numeric=("value_usd", "calc_duty_usd"))

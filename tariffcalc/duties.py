@@ -208,12 +208,12 @@ def compute(
     """
     hs.check_level(level)
     on = as_of or scenario.as_of
-    key = flows["partner"].astype(str) + "|" + flows["hs"].astype(str)
-    row_pair, uniques = pd.factorize(key.to_numpy())
-    split = pd.Series(uniques, dtype=object).str.split("|", n=1, expand=True)
-    pair_partner = split[0].to_numpy(dtype=object) if len(split) else np.array([], dtype=object)
-    pair_code = split[1].to_numpy(dtype=object) if len(split) else np.array([], dtype=object)
-    pair_value = np.bincount(row_pair, weights=flows["value_usd"].to_numpy(), minlength=len(uniques))
+    partner_code, partners = pd.factorize(flows["partner"].to_numpy(dtype=object))
+    hs_code, codes = pd.factorize(flows["hs"].to_numpy(dtype=object))
+    pairs, row_pair = np.unique(partner_code.astype(np.int64) * len(codes) + hs_code, return_inverse=True)
+    pair_partner = np.asarray(partners, dtype=object)[pairs // max(len(codes), 1)]
+    pair_code = np.asarray(codes, dtype=object)[pairs % max(len(codes), 1)]
+    pair_value = np.bincount(row_pair, weights=flows["value_usd"].to_numpy(), minlength=len(pairs))
     return Result(
         scenario=scenario,
         baseline=baseline,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,22 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_parquet_text(path: Path, numeric: tuple[str, ...] = ("value_usd",)) -> pd.DataFrame:
+    """Read a Parquet file with every column except ``numeric`` as text.
+
+    Dictionary-encoded and integer columns are cast to strings in Arrow, which is far cheaper than
+    converting pandas Categoricals afterwards; codes such as ``0101`` keep their leading zeros.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for index, field in enumerate(table.schema):
+        if field.name not in numeric and field.type != pa.string():
+            table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+    return table.to_pandas()
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
@@ -120,26 +137,38 @@ def read_flows(path: str | Path, importer: str = "USA") -> tuple[pd.DataFrame, p
     _check_columns(raw, path)
     frame = raw.copy()
     frame["partner"] = frame["partner"].astype(str).str.strip().str.upper()
-    frame["hs"] = frame["hs"].astype(str).map(hs.normalise)
-    value_text = frame["value_usd"]
-    value = pd.to_numeric(value_text, errors="coerce").astype(float)
+    frame["hs"] = frame["hs"].astype(str).str.replace(hs.SEPARATORS, "", regex=True)
+    raw_value = frame["value_usd"]
+    if pd.api.types.is_numeric_dtype(raw_value):
+        value = raw_value.astype(float)
+        blank = value.isna()
+    else:
+        text = raw_value.astype(str).str.strip()
+        blank = text == ""
+        value = pd.to_numeric(text, errors="coerce").astype(float)
     value[~np.isfinite(value)] = np.nan
 
     reason = pd.Series("", index=frame.index, dtype=object)
 
-    def flag(mask: pd.Series, text: pd.Series | str) -> None:
+    def flag(mask: pd.Series, text: str | Callable[[pd.Series], pd.Series]) -> None:
+        """Give rows in ``mask`` that have no reason yet this one (text built only for those rows)."""
         fresh = mask & (reason == "")
-        reason[fresh] = text[fresh] if isinstance(text, pd.Series) else text
+        if fresh.any():
+            reason[fresh] = text(fresh) if callable(text) else text
 
-    blank = value_text.astype(str).str.strip() == ""
     flag(blank, "missing value_usd")
-    flag(value.isna(), "value_usd is not a number: " + value_text.astype(str).str.slice(0, 40))
+    flag(
+        value.isna(),
+        lambda rows: "value_usd is not a number: " + raw_value[rows].astype(str).str.slice(0, 40),
+    )
     flag(value < 0, "negative value_usd")
     partner_reason = _partner_reasons(frame["partner"])
-    flag(partner_reason != "", partner_reason)
+    flag(partner_reason != "", lambda rows: partner_reason[rows])
     flag(
         ~frame["hs"].str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}|\d{10}"),
-        "malformed HS code " + frame["hs"].str.slice(0, 20) + " (need 2, 4, 6, 8 or 10 digits)",
+        lambda rows: (
+            "malformed HS code " + frame["hs"][rows].str.slice(0, 20) + " (need 2, 4, 6, 8 or 10 digits)"
+        ),
     )
     if "period" in frame.columns:
         frame["period"] = frame["period"].astype(str).str.strip()
@@ -148,10 +177,15 @@ def read_flows(path: str | Path, importer: str = "USA") -> tuple[pd.DataFrame, p
         frame["period"] = ""
     if "reporter" in frame.columns:
         reporter = frame["reporter"].astype(str).str.strip().str.upper()
-        flag(reporter != importer, "reporter " + reporter + f" is not the scenario's importer {importer}")
+        flag(
+            reporter != importer,
+            lambda rows: "reporter " + reporter[rows] + f" is not the scenario's importer {importer}",
+        )
     key = ["partner", "hs", "period"]
-    first_line = (frame.index.to_series() + 2).groupby([frame[k] for k in key]).transform("min")
-    flag(frame.duplicated(key, keep="first"), "duplicate of line " + first_line.astype(str))
+    duplicate = frame.duplicated(key, keep="first")
+    if duplicate.any():
+        first_line = (frame.index.to_series() + 2).groupby([frame[k] for k in key]).transform("min")
+        flag(duplicate, lambda rows: "duplicate of line " + first_line[rows].astype(str))
 
     bad = reason != ""
     frame["value_usd"] = value

@@ -17,7 +17,9 @@ from tariffcalc import bundled
 
 LEVELS = (2, 4, 6, 8, 10)
 _CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
-_SEPARATORS = re.compile(r"[.\s]")
+SEPARATORS = r"[.\s]"
+"""Characters that tariff schedules print inside codes (``8703.23.01``); removed when reading."""
+_SEPARATORS = re.compile(SEPARATORS)
 
 
 def normalise(code: str) -> str:

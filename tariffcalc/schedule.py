@@ -43,8 +43,13 @@ class ObservedRates:
     """
 
     def __init__(self, partner: np.ndarray, code: np.ndarray, value: np.ndarray, duty: np.ndarray):
-        self._frame = pd.DataFrame({"partner": partner, "hs": code, "value": value, "duty": duty})
+        # object columns, not pandas' Arrow strings: lookups below mix them with object arrays, and each
+        # conversion between the two would copy every string
+        self._frame = pd.DataFrame({"partner": partner, "hs": code, "value": value, "duty": duty}).astype(
+            {"partner": object, "hs": object}
+        )
         self._frame["length"] = self._frame["hs"].str.len()
+        self._last: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         total_value = float(np.sum(value))
         self.overall_rate = float(np.sum(duty)) / total_value if total_value > 0 else 0.0
 
@@ -58,7 +63,17 @@ class ObservedRates:
         return sums["duty"] / sums["value"]
 
     def lookup(self, partner: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rates (fractions) and tier labels for arrays of partners and codes of equal length."""
+        """Rates (fractions) and tier labels for arrays of partners and codes of equal length.
+
+        The last answer is kept: a run looks up the same pairs for the scenario and for the baseline.
+        """
+        if self._last is not None and self._last[0] is partner and self._last[1] is code:
+            return self._last[2]
+        answer = self._lookup(partner, code)
+        self._last = (partner, code, answer)
+        return answer
+
+    def _lookup(self, partner: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(code)
         rate = np.full(n, np.nan)
         tier = np.full(n, ALL_IMPORTS, dtype=object)
@@ -251,9 +266,7 @@ def resolve(
     observed_rate = observed_tier = None
     if any(m.observed for m in scenario.measures):
         observed = observed or us_2024_observed()
-        observed_rate, observed_tier = observed.lookup(
-            np.asarray(partner, dtype=object), np.asarray(code, dtype=object)
-        )
+        observed_rate, observed_tier = observed.lookup(partner, code)
 
     resolved = []
     total = np.zeros(n)

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from tariffcalc import __version__
+from tariffcalc.cli_analysis import reciprocal
 from tariffcalc.errors import TariffcalcError
 
 
@@ -164,6 +165,9 @@ def scenarios_show(name: str) -> None:
     click.echo(json.dumps(scenario.to_dict(), indent=2, ensure_ascii=False))
     for warning in scenario.warnings:
         click.echo(f"Warning: {warning}", err=True)
+
+
+cli.add_command(reciprocal)
 
 
 def main() -> None:

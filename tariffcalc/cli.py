@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from tariffcalc import __version__
-from tariffcalc.cli_analysis import reciprocal
+from tariffcalc.cli_analysis import compare, reciprocal, sweep, timeline
 from tariffcalc.errors import TariffcalcError
 
 
@@ -167,7 +167,8 @@ def scenarios_show(name: str) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
-cli.add_command(reciprocal)
+for command in (compare, sweep, timeline, reciprocal):
+    cli.add_command(command)
 
 
 def main() -> None:

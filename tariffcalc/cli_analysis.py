@@ -1,6 +1,7 @@
-"""Commands that analyse scenarios rather than run one: ``reciprocal`` (and, later, compare/sweep/timeline).
+"""Commands that analyse several scenarios: ``compare``, ``sweep``, ``timeline`` and ``reciprocal``.
 
-Each command parses its options, calls one library function and formats the result, like ``cli.py``.
+Each command parses its options, calls one library function (tariffcalc.analysis, tariffcalc.reciprocal)
+and writes or prints the result, like ``cli.py``.
 """
 
 from __future__ import annotations
@@ -8,6 +9,173 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+_FLOWS = click.option(
+    "--flows",
+    "flow_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Flow file(s), CSV or Parquet. Default: bundled 2024 US imports.",
+)
+_BASELINE = click.option(
+    "--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against."
+)
+_QUIET = click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+
+
+def _first_result(scenario, flow_paths, baseline, level: int = 2):
+    """Load flows and compute the first scenario; the others reuse its pairs and baseline."""
+    from tariffcalc import api
+    from tariffcalc.flows import load_flows
+    from tariffcalc.scenario import load_scenario
+
+    first = load_scenario(scenario)
+    flowset = load_flows(list(flow_paths), importer=first.importer)
+    return api.compute(flowset, first, baseline, level=level), flowset
+
+
+def _write(out: Path, tables: dict, manifest: dict, flowset) -> Path:
+    """Write ``tables`` (name → DataFrame) as CSV into ``out`` with a manifest.json of the inputs."""
+    from tariffcalc import __version__
+    from tariffcalc.report.files import MANIFEST, prepare_output_dir, write_json
+    from tariffcalc.report.tables import write_csv
+
+    inputs = [Path(f.path) for f in flowset.files]
+    folder = prepare_output_dir(out, inputs)
+    for name, table in tables.items():
+        write_csv(table, folder / f"{name}.csv")
+    inputs_info = [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in flowset.files]
+    write_json(
+        folder / MANIFEST, {"tool": "tariffcalc", "version": __version__, "inputs": inputs_info, **manifest}
+    )
+    return folder
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--level",
+    type=click.Choice(["2", "4", "6", "8", "10"]),
+    default="2",
+    show_default=True,
+    help="HS digits of the product table.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/compare-<names>."
+)
+@_QUIET
+def compare(scenarios, flow_paths, baseline, level, out, quiet) -> None:
+    """Compare SCENARIOS on the same flows and baseline (differences from the first one).
+
+    Writes compare_totals.csv, compare_by_partner.csv and compare_by_product.csv.
+    """
+    from tariffcalc import analysis
+    from tariffcalc.scenario import load_scenario
+
+    if len(scenarios) < 2:
+        raise click.UsageError("Give at least two scenarios to compare.")
+    first, flowset = _first_result(scenarios[0], flow_paths, baseline, int(level))
+    tables = analysis.compare(first, [first.scenario] + [load_scenario(s) for s in scenarios[1:]])
+    names = [first.scenario.name] + [load_scenario(s).name for s in scenarios[1:]]
+    out = out or Path("reports") / ("compare-" + "-".join(names))
+    folder = _write(
+        out,
+        {f"compare_{k}": v for k, v in tables.items()},
+        {"command": "compare", "scenarios": names, "baseline": str(baseline), "level": int(level)},
+        flowset,
+    )
+    if not quiet:
+        totals = tables["totals"][
+            ["scenario", "as_of", "added_duty_usd", "baseline_rate", "scenario_rate", "added_rate"]
+        ]
+        _emit(totals, "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    help="NAME=START:STOP:STEPS, e.g. measure.ieepa-reciprocal-baseline.rate=0:0.3:7 (one or two).",
+)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/sweep-<scenario>."
+)
+@_QUIET
+def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
+    """Sensitivity of SCENARIO's headline figures to one or two parameters (a tidy sweep.csv)."""
+    from tariffcalc import analysis
+
+    if len(params) > 2:
+        raise click.UsageError("Sweep one parameter (a line) or two (a grid), not more.")
+    grid = dict(analysis.parse_range(p) for p in params)
+    first, flowset = _first_result(scenario, flow_paths, baseline)
+    table = analysis.sweep(first, grid)
+    out = out or Path("reports") / f"sweep-{first.scenario.name}"
+    defaults = {name: analysis.current_value(first.scenario, name) for name in grid}
+    folder = _write(
+        out,
+        {"sweep": table},
+        {
+            "command": "sweep",
+            "scenario": first.scenario.name,
+            "grid": {k: list(map(float, v)) for k, v in grid.items()},
+            "defaults": defaults,
+        },
+        flowset,
+    )
+    if not quiet:
+        wide = table.pivot_table(index=list(grid), columns="figure", values="value").reset_index()
+        _emit(wide[[*grid, "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+@click.command()
+@click.argument("timeline_file")
+@click.option(
+    "--year", type=int, default=2025, show_default=True, help="Calendar year of the monthly series."
+)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/timeline-<year>."
+)
+@_QUIET
+def timeline(timeline_file, year, flow_paths, baseline, out, quiet) -> None:
+    """Monthly added duty and effective rate of TIMELINE_FILE's dated regimes (bundled: us-2025)."""
+    from tariffcalc import analysis
+
+    plan = analysis.load_timeline(timeline_file)
+    first, flowset = _first_result(
+        plan.regimes[0].scenario.path or plan.regimes[0].scenario.name, flow_paths, baseline
+    )
+    table = analysis.timeline_series(first, plan, year)
+    out = out or Path("reports") / f"timeline-{year}"
+    regimes = [
+        {
+            "start": r.start.isoformat(),
+            "scenario": r.scenario.name,
+            "as_of": r.as_of.isoformat(),
+            "source": r.source,
+        }
+        for r in plan.regimes
+    ]
+    folder = _write(
+        out,
+        {"timeline": table},
+        {"command": "timeline", "title": plan.title, "year": year, "regimes": regimes},
+        flowset,
+    )
+    if not quiet:
+        _emit(table[["month", "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
 
 
 def _emit(table, fmt: str, out: Path | None, filename: str) -> None:
@@ -27,7 +195,7 @@ def _emit(table, fmt: str, out: Path | None, filename: str) -> None:
         shown = table.copy()
         for column in shown.columns:
             if column.endswith("_rate") or column == "difference":
-                shown[column] = shown[column].map(lambda x: "" if x != x else f"{x:.0%}")
+                shown[column] = shown[column].map(lambda x: "" if x != x else f"{x:.1%}")
             elif column.endswith("_usd"):
                 shown[column] = shown[column].map(lambda x: f"{x / 1e9:,.2f}")
         click.echo(shown.rename(columns=lambda c: c.replace("_usd", "_bn")).to_string(index=False))

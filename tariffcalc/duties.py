@@ -144,6 +144,16 @@ class Result:
             out[f"duty_usd:{m.measure.id}"] = value * m.contribution[self.row_pair]
         return out
 
+    def with_scenario(self, scenario: Scenario, as_of: dt.date | None = None) -> Result:
+        """The same flows and baseline under another scenario (or date), reusing everything else.
+
+        Sensitivity sweeps, comparisons and timelines call this many times; only the scenario's rates
+        are resolved again.
+        """
+        on = as_of or scenario.as_of
+        schedule = resolve(scenario, self.pair_partner, self.pair_code, on)
+        return dataclasses.replace(self, scenario=scenario, as_of=on, scenario_schedule=schedule)
+
     def totals(self) -> dict[str, float]:
         """Headline totals: imports, baseline/scenario/added duty (USD) and effective rates (fractions)."""
         imports = float(self.pair_value.sum())

@@ -1,1 +1,0 @@
-"""Bundled datasets of tariffcalc (see data/README.md for provenance)."""

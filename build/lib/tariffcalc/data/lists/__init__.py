@@ -1,1 +1,0 @@
-"""Bundled product lists (HS prefixes) referenced by scenario files."""

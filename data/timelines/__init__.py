@@ -1,0 +1,1 @@
+"""Bundled timeline files (dated scenario regimes)."""

@@ -1,0 +1,280 @@
+"""Several scenarios at once: comparisons, sensitivity sweeps and dated timelines.
+
+All three evaluate scenarios on the same flows and baseline, resolving the flows into distinct
+(partner, product) pairs once (:meth:`tariffcalc.duties.Result.with_scenario`), so a sweep of ten points
+costs little more than one run. Amounts in USD, rates as fractions.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import itertools
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tariffcalc.duties import Result
+from tariffcalc.errors import ScenarioError, TariffcalcError, suggest
+from tariffcalc.scenario import Measure, Scenario, load_scenario
+
+HEADLINE = (
+    "imports_usd",
+    "baseline_duty_usd",
+    "scenario_duty_usd",
+    "added_duty_usd",
+    "baseline_rate",
+    "scenario_rate",
+    "added_rate",
+)
+COMPARED = ("scenario_duty_usd", "added_duty_usd", "scenario_rate", "added_rate")
+
+
+# ------------------------------------------------------------------------------------------------ compare
+
+
+def compare(first: Result, scenarios: list[Scenario]) -> dict[str, pd.DataFrame]:
+    """Tables by partner, by product and of totals with one column group per scenario.
+
+    ``first`` is the result of the first scenario (its flows, baseline and level are used for all).
+    Column names are ``<scenario>.<figure>``; ``<scenario>-vs-<first>.<figure>`` hold the differences from
+    the first scenario. Rows are sorted by the largest absolute difference in added duty, so the partners
+    and products where the scenarios disagree most come first.
+    """
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise TariffcalcError(f"Compare needs distinct scenarios; got {', '.join(names)}.")
+    results = [first] + [first.with_scenario(s) for s in scenarios[1:]]
+    views = {
+        "by_partner": (["partner", "partner_name"], lambda r: r.by_partner()),
+        "by_product": (["hs", "description"], lambda r: r.by_product()),
+    }
+    tables = {}
+    for view, (keys, build) in views.items():
+        merged = None
+        for name, result in zip(names, results, strict=True):
+            table = build(result)
+            part = table[[*keys, "imports_usd", "baseline_duty_usd"]] if merged is None else table[keys]
+            part = part.join(table[list(COMPARED)].rename(columns=lambda c, n=name: f"{n}.{c}"))
+            merged = part if merged is None else merged.merge(part, on=keys, how="outer")
+        tables[view] = _with_differences(merged, names)
+    totals = pd.DataFrame(
+        [
+            {"scenario": n, "as_of": r.as_of.isoformat(), **r.totals()}
+            for n, r in zip(names, results, strict=True)
+        ]
+    )
+    tables["totals"] = totals
+    return tables
+
+
+def _with_differences(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    first = names[0]
+    spread = pd.Series(0.0, index=table.index)
+    for name in names[1:]:
+        for figure in COMPARED:
+            table[f"{name}-vs-{first}.{figure}"] = table[f"{name}.{figure}"] - table[f"{first}.{figure}"]
+        spread = np.maximum(spread, table[f"{name}-vs-{first}.added_duty_usd"].abs())
+    return (
+        table.assign(_spread=spread)
+        .sort_values("_spread", ascending=False, ignore_index=True)
+        .drop(columns="_spread")
+    )
+
+
+# -------------------------------------------------------------------------------------------------- sweep
+
+_PARAM = re.compile(
+    r"^measure\.(?P<id>[a-z0-9-]+)\.(?P<field>rate|rates\.(?P<partner>[A-Z]{2,3})|"
+    r"applies_to_share|in_baseline)$"
+)
+
+
+def sweep_parameter_names(scenario: Scenario) -> list[str]:
+    """Every parameter ``sweep`` accepts for ``scenario``: rates, partner rates, shares of each measure."""
+    names = []
+    for m in scenario.measures:
+        if m.observed:
+            continue
+        names += [f"measure.{m.id}.rate", f"measure.{m.id}.applies_to_share", f"measure.{m.id}.in_baseline"]
+        names += [f"measure.{m.id}.rates.{p}" for p in m.rates]
+    return names
+
+
+def _set(scenario: Scenario, name: str, value: float) -> Scenario:
+    match = _PARAM.match(name)
+    valid = sweep_parameter_names(scenario)
+    if not match or (name not in valid and not match["partner"]):
+        raise ScenarioError(
+            f"Unknown sweep parameter {name!r}." + suggest(name, valid) + " Valid names: " + ", ".join(valid)
+        )
+    measure: Measure = scenario.measure(match["id"])
+    if measure.observed:
+        raise ScenarioError(f"Measure {measure.id!r} uses observed rates; it has no rate to sweep.")
+    if match["partner"]:
+        changed = dataclasses.replace(measure, rates={**measure.rates, match["partner"]: value})
+    else:
+        changed = dataclasses.replace(measure, **{match["field"]: value})
+    measures = tuple(changed if m.id == measure.id else m for m in scenario.measures)
+    return dataclasses.replace(scenario, measures=measures)
+
+
+def parse_range(text: str) -> tuple[str, np.ndarray]:
+    """``NAME=START:STOP:STEPS`` → (name, evenly spaced values, endpoints included)."""
+    try:
+        name, spec = text.split("=", 1)
+        start, stop, steps = spec.split(":")
+        values = np.linspace(float(start), float(stop), int(steps))
+    except ValueError:
+        raise TariffcalcError(
+            f"--param {text!r}: write NAME=START:STOP:STEPS, e.g. measure.x.rate=0:0.5:6."
+        ) from None
+    if len(values) < 1:
+        raise TariffcalcError(f"--param {text!r}: STEPS must be at least 1.")
+    return name.strip(), values
+
+
+def current_value(scenario: Scenario, name: str) -> float | None:
+    """The scenario's own value of a sweep parameter (marked as the default on charts)."""
+    match = _PARAM.match(name)
+    if not match:
+        return None
+    measure = scenario.measure(match["id"])
+    if match["partner"]:
+        return measure.rates.get(match["partner"])
+    return getattr(measure, match["field"])
+
+
+def sweep(first: Result, grid: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Headline figures at every point of the grid: tidy, one row per point and figure.
+
+    Columns: the parameter names (one column each), ``figure`` (e.g. ``added_rate``) and ``value``.
+    """
+    rows = []
+    for point in itertools.product(*grid.values()):
+        scenario = first.scenario
+        for name, value in zip(grid, point, strict=True):
+            scenario = _set(scenario, name, float(value))
+        totals = first.with_scenario(scenario, as_of=first.as_of).totals()
+        rows += [
+            {**dict(zip(grid, map(float, point), strict=True)), "figure": k, "value": totals[k]}
+            for k in HEADLINE
+        ]
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------- timeline
+
+
+@dataclasses.dataclass(frozen=True)
+class Regime:
+    """A scenario in force from ``start`` until the next regime starts, evaluated as of ``as_of``."""
+
+    start: dt.date
+    scenario: Scenario
+    as_of: dt.date
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeline:
+    """Dated regimes read from a timeline file (see docs/analysis.md)."""
+
+    title: str
+    regimes: tuple[Regime, ...]
+    path: Path
+
+
+def load_timeline(path: str | Path) -> Timeline:
+    """Read a timeline TOML file: ``title`` and ``[[regime]]`` blocks with ``start``, ``scenario``,
+    ``as_of`` (optional, default ``start``) and ``source``; scenario paths are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        from tariffcalc import bundled
+
+        name = path.name if path.suffix == ".toml" else f"{path.name}.toml"
+        bundled_path = bundled.data_path(f"timelines/{name}")
+        if not bundled_path.is_file():
+            known = sorted(p.stem for p in bundled.data_path("timelines").glob("*.toml"))
+            raise TariffcalcError(
+                f"Timeline {str(path)!r} is neither a file nor a bundled timeline ({', '.join(known)})."
+                + suggest(path.stem, known)
+            )
+        path = bundled_path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TariffcalcError(f"{path}: not valid TOML: {exc}.") from None
+    unknown = set(data) - {"title", "regime"}
+    if unknown:
+        raise TariffcalcError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; use title and [[regime]]."
+        )
+    regimes = []
+    for index, block in enumerate(data.get("regime", []), start=1):
+        extra = set(block) - {"start", "scenario", "as_of", "source"}
+        if extra or not {"start", "scenario", "source"} <= set(block):
+            raise TariffcalcError(
+                f"{path}: regime {index} needs start, scenario and source (got {', '.join(sorted(block))})."
+            )
+        if not isinstance(block["start"], dt.date):
+            raise TariffcalcError(f"{path}: regime {index}: start must be a date written YYYY-MM-DD.")
+        name = str(block["scenario"])
+        local = path.parent / name
+        scenario = load_scenario(local if local.suffix == ".toml" and local.is_file() else name)
+        regimes.append(
+            Regime(block["start"], scenario, block.get("as_of", block["start"]), str(block["source"]))
+        )
+    if not regimes:
+        raise TariffcalcError(f"{path}: no [[regime]] blocks.")
+    starts = [r.start for r in regimes]
+    if starts != sorted(starts) or len(set(starts)) != len(starts):
+        raise TariffcalcError(f"{path}: regime start dates must be strictly increasing.")
+    return Timeline(str(data.get("title", path.stem)), tuple(regimes), path)
+
+
+def timeline_series(first: Result, timeline: Timeline, year: int) -> pd.DataFrame:
+    """Monthly added duty and effective tariff rate of ``year``, each regime weighted by its days in force.
+
+    Flows are annual: each month gets 1/12 of the annual value (the bundled 2024 imports are annual
+    totals). Days before the first regime count as the baseline (no added duty). Columns: ``month``
+    (YYYY-MM), ``imports_usd``, ``added_duty_usd``, ``baseline_rate``, ``scenario_rate``, ``added_rate``,
+    ``regimes`` (the regimes in force that month with their days).
+    """
+    annual = {}
+    for regime in timeline.regimes:
+        key = (regime.scenario.name, regime.as_of)
+        if key not in annual:
+            annual[key] = first.with_scenario(regime.scenario, as_of=regime.as_of).totals()
+    base = first.totals()
+    rows = []
+    for month in range(1, 13):
+        days = calendar.monthrange(year, month)[1]
+        added = 0.0
+        parts = []
+        for day in range(1, days + 1):
+            today = dt.date(year, month, day)
+            current = [r for r in timeline.regimes if r.start <= today]
+            if current:
+                regime = current[-1]
+                added += annual[(regime.scenario.name, regime.as_of)]["added_duty_usd"] / 12 / days
+                parts.append(regime.scenario.name + "@" + regime.as_of.isoformat())
+        imports = base["imports_usd"] / 12
+        added_rate = added / imports if imports else 0.0
+        summary = "; ".join(f"{name} ({parts.count(name)} d)" for name in dict.fromkeys(parts))
+        rows.append(
+            {
+                "month": f"{year}-{month:02d}",
+                "imports_usd": imports,
+                "added_duty_usd": added,
+                "baseline_rate": base["baseline_rate"],
+                "scenario_rate": base["baseline_rate"] + added_rate,
+                "added_rate": added_rate,
+                "regimes": summary or "baseline",
+            }
+        )
+    return pd.DataFrame(rows)

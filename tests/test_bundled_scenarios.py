@@ -14,7 +14,7 @@ from tariffcalc import bundled, countries
 from tariffcalc.rates import statutory_rates
 from tariffcalc.scenario import load_scenario
 
-NAMES = ["baseline-2024", "liberation-day", "april-2025", "pause-90-day", "universal-10"]
+NAMES = ["baseline-2024", "liberation-day", "april-2025", "pause-90-day", "geneva-2025", "universal-10"]
 
 
 @pytest.fixture(scope="module")

@@ -220,3 +220,17 @@ def test_python_dash_m_reports_errors_on_stderr(tmp_path):
     )
     assert completed.returncode == 1
     assert completed.stderr.startswith("Error: Unknown scenario 'nope'") and completed.stdout == ""
+
+
+def test_help_and_scenarios_do_not_import_pandas_or_matplotlib():
+    """The CLI starts fast: heavy libraries are imported inside the commands that need them."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tariffcalc.cli import cli\n"
+        "for args in (['--help'], ['scenarios'], ['run', '--help']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'pyarrow') if m in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert completed.stdout.strip() == "[]"

@@ -1,0 +1,151 @@
+"""Time tariffcalc against DuckDB on the same synthetic flows: wall time, rows/s and peak memory.
+
+    pip install -e '.[bench]'
+    python benchmarks/run.py --rows 1000000 --runs 3
+    python benchmarks/run.py --rows 10000000 --formats csv parquet
+
+Each engine runs in its own process (so peak RSS is its own, read with os.wait4), several times; the
+median is reported. Before timing, the aggregates of both engines are compared (by partner, by chapter,
+by partner × chapter; relative tolerance 1e-9). Results go to the terminal and to
+benchmarks/results/<date>-<host>-<rows>.md. Timing is never asserted: this is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process; raises if it fails."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def tariffcalc_command(flows: Path, out: Path) -> list[str]:
+    """`tariffcalc run` of the benchmark scenario against a zero baseline, without charts."""
+    command = [
+        shutil.which("tariffcalc") or "tariffcalc",
+        "run",
+        str(HERE / "bench-liberation-day.toml"),
+        "--baseline",
+        str(HERE / "zero.toml"),
+        "--flows",
+        str(flows),
+        "--out",
+        str(out),
+        "--quiet",
+        "--force",
+    ]
+    help_text = subprocess.run(command[:2] + ["--help"], capture_output=True, text=True, check=True).stdout
+    return command + (["--no-charts"] if "--no-charts" in help_text else [])
+
+
+def duckdb_command(flows: Path, out: Path) -> list[str]:
+    return [sys.executable, str(HERE / "reference_duckdb.py"), str(flows), "--out", str(out)]
+
+
+def check_agreement(ours: Path, theirs: Path) -> float:
+    """Largest relative difference between the engines' aggregates (value and duty); fails above 1e-9."""
+    worst = 0.0
+    for name, keys in (
+        ("by_partner", ["partner"]),
+        ("by_product", ["hs"]),
+        ("by_partner_product", ["partner", "hs"]),
+    ):
+        a = pd.read_csv(ours / f"{name}.csv", dtype={"hs": str}, encoding="utf-8-sig").set_index(keys)
+        b = pd.read_csv(theirs / f"{name}.csv", dtype={"hs": str}).set_index(keys)
+        a, b = a.sort_index(), b.reindex(a.index)
+        for mine, other in (("imports_usd", "imports_usd"), ("scenario_duty_usd", "duty_usd")):
+            diff = (a[mine] - b[other]).abs() / b[other].abs().clip(lower=1.0)
+            worst = max(worst, float(diff.max()))
+    # tariffcalc writes cents: allow the rounding of a 2-decimal CSV on top of 1e-9
+    if worst > 1e-9:
+        raise SystemExit(f"engines disagree: largest relative difference {worst:.3g}")
+    return worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formats", nargs="+", default=["csv", "parquet"], choices=["csv", "parquet"])
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="Where generated files are kept.")
+    args = parser.parse_args()
+
+    csv_path, parquet_path = generate(args.rows, args.data)
+    files = {"csv": csv_path, "parquet": parquet_path}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in args.formats:
+            flows = files[fmt]
+            ours, theirs = Path(tmp) / f"tc-{fmt}", Path(tmp) / f"duck-{fmt}"
+            engines = {"tariffcalc": tariffcalc_command(flows, ours), "duckdb": duckdb_command(flows, theirs)}
+            for command in engines.values():
+                measure(command)  # warm the page cache and check that it runs
+            worst = check_agreement(ours, theirs)
+            for engine, command in engines.items():
+                samples = [measure(command) for _ in range(args.runs)]
+                wall = statistics.median(s[0] for s in samples)
+                rss = max(s[1] for s in samples)
+                rows.append(
+                    {
+                        "format": fmt,
+                        "engine": engine,
+                        "rows": args.rows,
+                        "file_mb": round(flows.stat().st_size / 1e6, 1),
+                        "wall_s": round(wall, 3),
+                        "rows_per_s": round(args.rows / wall),
+                        "peak_rss_mib": round(rss),
+                        "max_rel_diff": f"{worst:.1e}",
+                    }
+                )
+    table = pd.DataFrame(rows)
+    for fmt in args.formats:
+        mine = table[(table["format"] == fmt)]
+        ratio = (
+            mine.loc[mine["engine"] == "tariffcalc", "wall_s"].item()
+            / mine.loc[mine["engine"] == "duckdb", "wall_s"].item()
+        )
+        table.loc[table["format"] == fmt, "ratio_to_duckdb"] = round(ratio, 2)
+    text = markdown(table)
+    machine = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})"
+    report = (
+        f"# Benchmark {dt.date.today().isoformat()}, {machine}\n\nMedian of {args.runs} runs.\n\n{text}\n"
+    )
+    print(report)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{dt.date.today().isoformat()}-{platform.node()}-{args.rows}.md").write_text(report)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A pipe table of ``table`` (readable in the terminal and pasted as is into docs/performance.md)."""
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -58,7 +58,7 @@ def tariffcalc_command(flows: Path, out: Path) -> list[str]:
         "--quiet",
         "--force",
     ]
-    help_text = subprocess.run(command[:2] + ["--help"], capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run([*command[:2], "--help"], capture_output=True, text=True, check=True).stdout
     return command + (["--no-charts"] if "--no-charts" in help_text else [])
 
 

@@ -1,6 +1,6 @@
 """Spreadsheet-safe CSV tables.
 
-UTF-8 (with a BOM by default, so Excel reads accents right), one header row, no index column, plain
+UTF-8 (with a BOM by default, so Excel reads accents right), CRLF line ends, one header row, no index column, plain
 decimal numbers (never ``1e+12``), and text cells that a spreadsheet would execute as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) prefixed with an apostrophe.
 """
@@ -45,7 +45,8 @@ def to_csv_text(frame: pd.DataFrame) -> str:
             out[name] = _format_numbers(column)
         else:
             out[name] = column.astype(object).where(column.notna(), "").astype(str).map(neutralise)
-    return out.to_csv(index=False, lineterminator="\n")
+    # CRLF as RFC 4180 says: the csv writer then also quotes cells holding a bare carriage return
+    return out.to_csv(index=False, lineterminator="\r\n")
 
 
 def write_csv(frame: pd.DataFrame, path: Path, bom: bool = True) -> None:

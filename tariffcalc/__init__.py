@@ -27,4 +27,6 @@ __all__ = ["__version__", *_API]
 def __getattr__(name: str) -> Any:
     if name in _API:
         return getattr(importlib.import_module(_API[name]), name)
+    if name == "gsim":  # the many-market model's module: tariffcalc.gsim.solve(...)
+        return importlib.import_module("tariffcalc.gsim")
     raise AttributeError(f"module 'tariffcalc' has no attribute {name!r}")

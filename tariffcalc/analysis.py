@@ -94,9 +94,27 @@ _PARAM = re.compile(
 )
 
 
+RESPONSE_FIGURES = (
+    "post_substitution_added_rate",
+    "imports_after_usd",
+    "revenue_after_response_usd",
+    "price_level_change",
+    "cost_per_household_usd",
+)
+"""Figures a sweep adds when the response model runs (a model parameter is swept)."""
+
+
+def model_parameter_names() -> list[str]:
+    """The response model's numeric parameters (``import_demand_elasticity``, ``pass_through``, ...)."""
+    from tariffcalc.model.parameters import KEYS
+
+    return [k for k in KEYS if k != "elasticities_file"]
+
+
 def sweep_parameter_names(scenario: Scenario) -> list[str]:
-    """Every parameter ``sweep`` accepts for ``scenario``: rates, partner rates, shares of each measure."""
-    names = []
+    """Every parameter ``sweep`` accepts for ``scenario``: measures' rates, partner rates and shares, and the
+    response model's parameters."""
+    names = model_parameter_names()
     for m in scenario.measures:
         if m.observed:
             continue
@@ -106,6 +124,8 @@ def sweep_parameter_names(scenario: Scenario) -> list[str]:
 
 
 def _set(scenario: Scenario, name: str, value: float) -> Scenario:
+    if name in model_parameter_names():
+        return dataclasses.replace(scenario, parameters={**scenario.parameters, name: value})
     match = _PARAM.match(name)
     valid = sweep_parameter_names(scenario)
     if not match or (name not in valid and not match["partner"]):
@@ -140,6 +160,16 @@ def parse_range(text: str) -> tuple[str, np.ndarray]:
 
 def current_value(scenario: Scenario, name: str) -> float | None:
     """The scenario's own value of a sweep parameter (marked as the default on charts)."""
+    if name in model_parameter_names():
+        from tariffcalc.model.parameters import Parameters
+
+        given = scenario.parameters.get(name)
+        if given is not None:
+            return float(given)
+        try:
+            return Parameters().value(name)
+        except (TypeError, ValueError, KeyError):
+            return None  # a per-chapter default (the import demand elasticity) has no single value
     match = _PARAM.match(name)
     if not match:
         return None
@@ -149,22 +179,42 @@ def current_value(scenario: Scenario, name: str) -> float | None:
     return getattr(measure, match["field"])
 
 
-def sweep(first: Result, grid: dict[str, np.ndarray]) -> pd.DataFrame:
+def sweep(first: Result, grid: dict[str, np.ndarray], model: str | None = None) -> pd.DataFrame:
     """Headline figures at every point of the grid: tidy, one row per point and figure.
 
     Columns: the parameter names (one column each), ``figure`` (e.g. ``added_rate``) and ``value``.
+    When a response-model parameter is swept (or ``model="armington"``), the response runs at every point
+    and its figures (:data:`RESPONSE_FIGURES`) join the static ones.
     """
+    from tariffcalc.api import respond
+
+    if model is None and any(name in model_parameter_names() for name in grid):
+        model = "armington"
     rows = []
     for point in itertools.product(*grid.values()):
         scenario = first.scenario
         for name, value in zip(grid, point, strict=True):
             scenario = _set(scenario, name, float(value))
-        totals = first.with_scenario(scenario, as_of=first.as_of).totals()
-        rows += [
-            {**dict(zip(grid, map(float, point), strict=True)), "figure": k, "value": totals[k]}
-            for k in HEADLINE
-        ]
+        result = first.with_scenario(scenario, as_of=first.as_of)
+        figures = result.totals()
+        response = respond(result, model)
+        if response is not None:
+            figures |= _response_figures(response.summary())
+        values = dict(zip(grid, map(float, point), strict=True))
+        rows += [{**values, "figure": k, "value": v} for k, v in figures.items()]
     return pd.DataFrame(rows)
+
+
+def _response_figures(summary: dict) -> dict[str, float]:
+    ladder = {step["step"]: step["revenue_usd"] for step in summary["revenue_ladder"]}
+    central = summary["prices"]["central"]
+    return {
+        "post_substitution_added_rate": summary["effective_rates"]["post_substitution_added_rate"],
+        "imports_after_usd": summary["trade"]["imports_after_usd"],
+        "revenue_after_response_usd": ladder["after_response"],
+        "price_level_change": central["price_level_change"],
+        "cost_per_household_usd": central["cost_per_household_usd"],
+    }
 
 
 # ----------------------------------------------------------------------------------------------- timeline

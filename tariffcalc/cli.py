@@ -16,6 +16,9 @@ import click
 
 from tariffcalc import __version__
 from tariffcalc.cli_analysis import compare, reciprocal, sweep, timeline
+from tariffcalc.cli_model import OPTION_NAMES as MODEL_OPTIONS
+from tariffcalc.cli_model import gsim, model_options
+from tariffcalc.cli_validate import echo_reading, flow_options, reading_options, validate
 from tariffcalc.errors import TariffcalcError
 
 
@@ -40,6 +43,21 @@ def _date(ctx, param, value: str | None) -> dt.date | None:
         raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-04-09.") from None
 
 
+FORMATS = ("png", "pdf", "xlsx")
+"""The report formats of ``run`` (the same as ``api.FORMATS``; kept here so ``--help`` needs no pandas)."""
+
+
+def _formats(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--format png,pdf --format xlsx`` → ("png", "pdf", "xlsx"); default all; unknown names are usage errors."""
+    chosen = [part.strip().lower() for value in values for part in value.split(",") if part.strip()]
+    for name in chosen:
+        if name not in FORMATS:
+            raise click.BadParameter(
+                f"{name!r} is not a format; choose from {', '.join(FORMATS)} (comma-separated)."
+            )
+    return tuple(dict.fromkeys(chosen)) or FORMATS
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="tariffcalc")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks instead of one-line errors.")
@@ -59,7 +77,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "flow_paths",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Flow file(s), CSV or Parquet (partner, hs, period, value_usd). Default: bundled 2024 US imports.",
+    help="Flow file(s), CSV or Parquet: canonical, DataWeb, Census or Comtrade (see --source). "
+    "Default: bundled 2024 US imports.",
 )
 @click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
 @click.option(
@@ -79,15 +98,72 @@ def cli(ctx: click.Context, debug: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Write into an output folder that tariffcalc did not create.")
 @click.option("--no-bom", is_flag=True, help="Write CSV without the UTF-8 byte-order mark Excel needs.")
-@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def run(scenario, flow_paths, baseline, as_of, level, out, force, no_bom, quiet) -> None:
-    """Compute duties of SCENARIO (default: liberation-day) and write tables and a summary.
+@click.option(
+    "--no-charts", is_flag=True, help="Write no charts and no report.pdf (tables, summary and xlsx only)."
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    callback=_formats,
+    metavar="LIST",
+    help="Reports to write, comma-separated from png, pdf, xlsx (repeatable). pdf = vector charts and "
+    "report.pdf. Default: png,pdf,xlsx.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 50),
+    default=15,
+    show_default=True,
+    help="Partners and products shown in the charts and report tables.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Page size of report.pdf.",
+)
+@reading_options
+@click.option(
+    "--model",
+    type=click.Choice(["static", "armington"]),
+    default="static",
+    show_default=True,
+    help="static: trade held at its observed value; armington: trade and prices respond (docs/model.md).",
+)
+@model_options
+@click.option("--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
+def run(
+    scenario,
+    flow_paths,
+    baseline,
+    as_of,
+    level,
+    out,
+    force,
+    no_bom,
+    no_charts,
+    formats,
+    top,
+    paper,
+    model,
+    quiet,
+    **reading,
+) -> None:
+    """Compute duties of SCENARIO (default: liberation-day) and write tables, a summary and reports.
 
     Writes by_partner.csv, by_product.csv, by_partner_product.csv, by_measure.csv, rejects.csv,
-    summary.json, summary.md and manifest.json.
+    summary.json, summary.md and manifest.json; charts/ (PNG, PDF and the data of each chart as CSV),
+    report.pdf and report.xlsx. A progress bar goes to stderr when it is a terminal.
     """
     from tariffcalc import api
+    from tariffcalc.report.progress import for_terminal
     from tariffcalc.report.summary import to_terminal
+
+    overrides = {name: reading.pop(name) for name in MODEL_OPTIONS}
+    if model == "static" and any(v is not None for v in overrides.values()):
+        raise click.UsageError("Elasticity and pass-through options need --model armington.")
 
     _, figures, folder = api.run(
         scenario,
@@ -98,8 +174,17 @@ def run(scenario, flow_paths, baseline, as_of, level, out, force, no_bom, quiet)
         out=out,
         force=force,
         bom=not no_bom,
+        charts=not no_charts,
+        formats=formats,
+        top=top,
+        paper=paper,
+        progress=for_terminal(quiet),
+        reading=flow_options(**reading),
+        model=None if model == "static" else model,
+        parameters=overrides,
     )
     if not quiet:
+        echo_reading(figures, bool(flow_paths))
         click.echo(to_terminal(figures))
         click.echo(f"\nWrote {folder}/")
 
@@ -167,8 +252,9 @@ def scenarios_show(name: str) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
-for command in (compare, sweep, timeline, reciprocal):
+for command in (compare, sweep, timeline, reciprocal, gsim):
     cli.add_command(command)
+cli.add_command(validate)
 
 
 def main() -> None:

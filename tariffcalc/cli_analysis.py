@@ -133,7 +133,18 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
     )
     if not quiet:
         wide = table.pivot_table(index=list(grid), columns="figure", values="value").reset_index()
-        _emit(wide[[*grid, "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")
+        shown = [
+            c
+            for c in (
+                "added_duty_usd",
+                "added_rate",
+                "post_substitution_added_rate",
+                "revenue_after_response_usd",
+                "cost_per_household_usd",
+            )
+            if c in wide.columns
+        ]
+        _emit(wide[[*grid, *shown]], "table", None, "")
         click.echo(f"\nWrote {folder}/")
 
 
@@ -196,9 +207,12 @@ def _emit(table, fmt: str, out: Path | None, filename: str) -> None:
         for column in shown.columns:
             if column.endswith("_rate") or column == "difference":
                 shown[column] = shown[column].map(lambda x: "" if x != x else f"{x:.1%}")
+            elif column == "cost_per_household_usd":
+                shown[column] = shown[column].map(lambda x: f"{x:,.0f}")
             elif column.endswith("_usd"):
                 shown[column] = shown[column].map(lambda x: f"{x / 1e9:,.2f}")
-        click.echo(shown.rename(columns=lambda c: c.replace("_usd", "_bn")).to_string(index=False))
+        renamed = {c: c.replace("_usd", "_bn") for c in shown.columns if c != "cost_per_household_usd"}
+        click.echo(shown.rename(columns=renamed).to_string(index=False))
 
 
 @click.command()

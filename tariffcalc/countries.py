@@ -9,6 +9,7 @@ those; see DESIGN.md).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 
 from tariffcalc import bundled
@@ -36,7 +37,63 @@ def _name_index() -> dict[str, str]:
                 index.setdefault(name.strip().lower(), iso3)
     for iso3 in table["iso3"]:
         index[iso3.lower()] = iso3
+    for name, iso3 in ALIASES.items():
+        index.setdefault(name, iso3)
     return index
+
+
+ALIASES = {
+    "czechia (czech republic)": "CZE",
+    "eswatini (swaziland)": "SWZ",
+    "democratic republic of the congo": "COD",
+    "congo, democratic republic of the": "COD",
+    "republic of the congo": "COG",
+    "congo, republic of the": "COG",
+    "ivory coast": "CIV",
+    "korea, republic of": "KOR",
+    "republic of korea": "KOR",
+    "korea, democratic people's republic of": "PRK",
+    "turkiye": "TUR",
+    "viet nam": "VNM",
+    "russian federation": "RUS",
+    "taiwan, province of china": "TWN",
+    "hong kong, china": "HKG",
+    "macao": "MAC",
+    "lao people's democratic republic": "LAO",
+    "iran, islamic republic of": "IRN",
+    "syrian arab republic": "SYR",
+    "united republic of tanzania": "TZA",
+    "united states": "USA",
+}
+"""Other spellings of partner names seen in USITC DataWeb and UN exports (lower case) → ISO3."""
+
+
+def _variants(name: str) -> list[str]:
+    """Other forms of a name to try: without a parenthesis ("Eswatini (Swaziland)"), "Bahamas, The"."""
+    out = []
+    bare = name.split("(")[0].strip()
+    if bare and bare != name:
+        out.append(bare)
+    for suffix in (", the", " the"):
+        if name.endswith(suffix):
+            out.append(name[: -len(suffix)].strip())
+    if name.startswith("the "):
+        out.append(name[4:])
+    return out
+
+
+def closest(name: str) -> tuple[str, str] | None:
+    """(ISO3, display name) of the partner whose name is closest to a misspelt ``name``, or None."""
+    names = {display.lower(): (iso3, display) for iso3, display in partner_names().items()}
+    close = difflib.get_close_matches(" ".join(name.split()).lower(), list(names), n=1, cutoff=0.75)
+    return names[close[0]] if close else None
+
+
+@functools.cache
+def census_codes() -> dict[str, str]:
+    """US Census Schedule C country code (4 digits, text) → ISO3, e.g. ``"5700" → "CHN"``."""
+    table = bundled.read_table("countries.csv")
+    return dict(zip(table["census_code"], table["iso3"], strict=True))
 
 
 def is_partner(code: str) -> bool:
@@ -54,10 +111,11 @@ def to_iso3(name_or_code: str) -> str:
 
     Raises :class:`UnknownCodeError` with a suggestion when nothing matches.
     """
-    key = name_or_code.strip().lower()
+    key = " ".join(name_or_code.split()).lower()
     index = _name_index()
-    if key in index:
-        return index[key]
+    for candidate in (key, *_variants(key)):
+        if candidate in index:
+            return index[candidate]
     raise UnknownCodeError(
         f"Unknown partner {name_or_code!r}: use an ISO3 code (e.g. DEU) or a country name."
         + suggest(name_or_code, [*partner_names(), *partner_names().values()])

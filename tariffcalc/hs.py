@@ -58,6 +58,16 @@ def description(code: str) -> str:
     return ""
 
 
+def in_nomenclature(code: str) -> bool:
+    """True when the code's first 6 digits (all of them if shorter) are an HS 2022 code.
+
+    Finer US lines (8 and 10 digits) are checked at their subheading: the bundled nomenclature is HS, not
+    the HTSUS. A well-formed code that fails this check (another HS vintage, a national line) is still used;
+    its value is reported in the diagnostics.
+    """
+    return code[:6] in _descriptions()
+
+
 def describe(codes: pd.Series) -> pd.Series:
     """Vectorised :func:`description` over a Series of codes (looks up each distinct code once)."""
     unique = pd.unique(codes)

@@ -26,6 +26,7 @@ MAX_RATE = 10.0
 ALL = "all"
 
 TOP_LEVEL_KEYS = (
+    "parameters",
     "name",
     "title",
     "description",
@@ -158,6 +159,8 @@ class Scenario:
     lineage: tuple[str, ...] = ()
     path: Path | None = None
     warnings: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The ``[parameters]`` table of the response model (merged through ``extends``; see docs/model.md)."""
 
     def measure(self, measure_id: str) -> Measure:
         """The measure with id ``measure_id`` (ScenarioError with a suggestion when absent)."""
@@ -180,6 +183,7 @@ class Scenario:
             "extends": list(self.lineage[1:]),
             "file": str(self.path) if self.path else None,
             "sources": list(self.sources),
+            "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in self.parameters.items()},
             "measures": [m.to_dict() for m in self.measures],
         }
 
@@ -191,8 +195,13 @@ def _find(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     text = str(name_or_path)
     candidate = Path(text)
     if text.endswith(".toml") or candidate.is_file():
-        if relative_to is not None and not candidate.is_absolute():
+        if relative_to is not None:
             candidate = relative_to / candidate
+            if not candidate.resolve().is_relative_to(relative_to.resolve()):
+                raise ScenarioError(
+                    f"{text!r} points outside the scenario's folder; copy it next to the scenario file "
+                    "(paths in a scenario file cannot leave its folder)."
+                )
         if not candidate.is_file():
             raise ScenarioError(f"Scenario file {text!r} does not exist.")
         return candidate
@@ -226,7 +235,22 @@ class _Reader:
         try:
             self.data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+            raise ScenarioError(self._toml_message(exc)) from None
+
+    def _toml_message(self, exc: tomllib.TOMLDecodeError) -> str:
+        """A TOML syntax error pointing at its line; a date not written YYYY-MM-DD is named as such."""
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        if at is None or not 0 < int(at.group(1)) <= len(self.lines):
+            return f"{self.path}: not valid TOML: {exc}."
+        number = int(at.group(1))
+        line = self.lines[number - 1].split("#")[0].strip()
+        key, _, value = line.partition("=")
+        if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", value.strip()):
+            return (
+                f"{self.path}:{number}: {key.strip()!r} = {value.strip()} is not a date: "
+                "write YYYY-MM-DD with two-digit month and day (e.g. 2025-04-09)."
+            )
+        return f"{self.path}:{number}: not valid TOML: {exc}."
 
     def _measure_start(self, index: int) -> int:
         seen = -1
@@ -340,7 +364,8 @@ class _Reader:
             try:
                 hint = f" Did you mean {countries.to_iso3(code)!r}?"
             except Exception:
-                hint = ""
+                close = countries.closest(code)
+                hint = f" Did you mean {close[0]!r} ({close[1]})?" if close else ""
         raise self.fail(
             f"unknown partner or group {code!r} in {key!r}: use ISO3 codes or a group (EU).{hint}", key, index
         )
@@ -619,6 +644,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     as_of = reader.date_value(data, "as_of", None) or (parent.as_of if parent else None)
     if as_of is None:
         raise reader.fail("'as_of' (the date the scenario describes, YYYY-MM-DD) is required.", "as_of")
+    parameters = _parameters(reader, data, parent)
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise reader.fail("'sources' must be a list of text citations.", "sources")
@@ -633,4 +659,23 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         lineage=(name, *(parent.lineage if parent else ())),
         path=path,
         warnings=tuple((parent.warnings if parent else ()) + tuple(reader.warnings)),
+        parameters=parameters,
     )
+
+
+def _parameters(reader: _Reader, data: Mapping[str, Any], parent: Scenario | None) -> dict[str, Any]:
+    """The parent's ``[parameters]`` updated with this file's, checked now so typos surface at load time.
+
+    A relative ``elasticities_file`` is resolved against the folder of the file that names it.
+    """
+    from tariffcalc.model.parameters import Parameters
+
+    own = data.get("parameters", {})
+    if not isinstance(own, dict):
+        raise reader.fail("[parameters] must be a table of name = value.", "parameters")
+    own = dict(own)
+    if isinstance(own.get("elasticities_file"), str):
+        own["elasticities_file"] = (reader.path.parent / own["elasticities_file"]).resolve()
+    merged = {**(parent.parameters if parent else {}), **own}
+    Parameters.from_mapping(merged, where=f"{reader.path} [parameters]")
+    return merged

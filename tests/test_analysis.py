@@ -168,3 +168,19 @@ def test_cli_compare_sweep_timeline_on_the_default_data(tmp_path):
     assert result.exit_code == 0, result.output
     series = pd.read_csv(tmp_path / "t" / "timeline.csv", encoding="utf-8-sig")
     assert len(series) == 12 and series.loc[0, "added_duty_usd"] == 0.0
+
+
+def test_sweeping_a_model_parameter_runs_the_response(write_scenario, zero_baseline):
+    china = write_scenario(CHINA, "china")
+    table = analysis.sweep(
+        compute(DATA, china, zero_baseline), {"import_demand_elasticity": np.array([0.0, 1.0, 3.0])}
+    )
+    post = table[table["figure"] == "post_substitution_added_rate"].set_index("import_demand_elasticity")[
+        "value"
+    ]
+    static = table[table["figure"] == "added_rate"]["value"]
+    assert list(static) == pytest.approx([840 / 3600] * 3)  # the static figure does not depend on η
+    # each partner is alone in its market: with η = 0 nothing responds; larger η, less trade at the high rate
+    assert post[0.0] == pytest.approx(840 / 3600)
+    assert post[0.0] > post[1.0] > post[3.0]
+    assert "import_demand_elasticity" in analysis.sweep_parameter_names(china)

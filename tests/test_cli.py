@@ -232,5 +232,79 @@ def test_help_and_scenarios_do_not_import_pandas_or_matplotlib():
         "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
         "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'pyarrow') if m in sys.modules))\n"
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert completed.stdout.strip() == "[]"
+
+
+def test_run_with_the_armington_model_adds_response_columns(inputs, tmp_path):
+    scenario, flows = inputs
+    zero = tmp_path / "zero.toml"
+    zero.write_text(SCENARIO.replace("rate = 0.10\nrates = { CHN = 0.30 }", "rate = 0.0"))
+    out = tmp_path / "arm"
+    args = [
+        "run",
+        str(scenario),
+        "--flows",
+        str(flows),
+        "--baseline",
+        str(zero),
+        "--out",
+        str(out),
+        "--no-charts",
+        "--format",
+        "png",
+        "--model",
+        "armington",
+    ]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "After trade responds (armington)" in result.output
+    partners = pd.read_csv(out / "by_partner.csv", encoding="utf-8-sig").set_index("partner")
+    assert {"imports_after_usd", "trade_creation_usd", "added_rate_after"} <= set(partners.columns)
+    # each partner is alone in its product market, so a 30 % tariff cuts imports (η > 0): 1000 → less
+    assert partners.loc["CHN", "imports_after_usd"] < 1000.0
+    response = json.loads((out / "summary.json").read_text())["response"]
+    assert [step["step"] for step in response["revenue_ladder"]] == [
+        "static",
+        "after_response",
+        "after_compliance",
+        "net_of_offset",
+    ]
+    # η = σ = 0: nothing responds, so the post-substitution figures equal the static ones
+    frozen = invoke(
+        *args[:-2],
+        "--model",
+        "armington",
+        "--import-demand-elasticity",
+        "0",
+        "--substitution-elasticity",
+        "0",
+        "--force",
+    )
+    assert frozen.exit_code == 0, frozen.output
+    rates = json.loads((out / "summary.json").read_text())["response"]["effective_rates"]
+    assert rates["post_substitution_added_rate"] == pytest.approx(rates["static_added_rate"], rel=1e-12)
+
+
+def test_model_options_need_the_model():
+    result = CliRunner().invoke(cli, ["run", "--substitution-elasticity", "2"])
+    assert result.exit_code == 2 and "need --model armington" in result.output
+
+
+def test_scenario_parameters_reach_the_model(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        'extends = "liberation-day"\n[parameters]\nsubstitution_elasticity = 0.0\n'
+        "import_demand_elasticity = 0.0\n"
+    )
+    from tariffcalc import api
+
+    result = api.compute(scenario=path)
+    response = api.respond(result, "armington")
+    rates = response.summary()["effective_rates"]
+    assert rates["post_substitution_added_rate"] == pytest.approx(rates["static_added_rate"], rel=1e-12)
+    path.write_text('extends = "liberation-day"\n[parameters]\nsubstitution_elastcity = 2\n')
+    with pytest.raises(Exception, match="Did you mean 'substitution_elasticity'"):
+        api.compute(scenario=path)

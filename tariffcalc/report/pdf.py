@@ -1,0 +1,627 @@
+"""report.pdf: a multi-page report of one run, built with matplotlib's PdfPages.
+
+Pages: a title page (scenario, dates, data, headline figures, contents), methods, one page per chart,
+the largest partners and products as tables, data quality, and the sources of every dataset and measure.
+Every page has a running header and "Page n of N"; A4 or US Letter.
+
+Why PdfPages and not a typesetting library (ReportLab, WeasyPrint, LaTeX): the charts are matplotlib
+figures already, and drawing the text pages with the same library gives one font, one style and vector
+charts with no extra dependency; matplotlib writes byte-identical PDFs once the creation date and tool
+versions are left out of the metadata. The price is a small layout engine here (wrapped paragraphs,
+tables and page breaks), which is enough for a report of text, tables and charts.
+
+Lengths are in inches, font sizes in points; positions on a page are measured from its top-left corner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from tariffcalc import __version__
+from tariffcalc.duties import Result
+from tariffcalc.report import charts, style, summary
+from tariffcalc.report.files import write_bytes
+
+PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+"""Page sizes, inches (portrait)."""
+SIDE, TOP, BOTTOM = 0.75, 0.85, 0.8
+"""Page margins, inches."""
+BODY, SMALL, TABLE, H1, H2 = 9.0, 7.4, 7.6, 15.0, 10.5
+"""Font sizes, points."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportInputs:
+    """What the report shows: the run, its summary figures (summary.json), tables and charts."""
+
+    result: Result
+    figures: dict[str, Any]
+    by_partner: pd.DataFrame
+    by_product: pd.DataFrame
+    rejects: pd.DataFrame
+    charts: list[charts.Chart]
+    context: charts.Context
+    top: int = 15
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One piece of a flowing page, at most a line or a table row: its height and how to draw it.
+
+    ``draw(fig, y)`` draws with its top ``y`` inches below the top of the page. ``keep_with_next`` keeps a
+    heading on the page of what follows; ``header`` is repeated when a table continues on a new page.
+    """
+
+    height: float
+    draw: Callable[[Figure, float], None] | None = None
+    keep_with_next: bool = False
+    header: Item | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A table column: header text, width in inches, alignment and how many lines a cell may wrap to."""
+
+    header: str
+    width: float
+    align: str = "left"
+    lines: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One page: its section (named in the header) and either text items or a chart."""
+
+    section: str
+    items: tuple[Item, ...] = ()
+    chart: charts.Chart | None = None
+
+
+class Layout:
+    """Text on a page of one paper size: wrapping, paragraphs, headings and tables as :class:`Item` lists."""
+
+    def __init__(self, paper: str) -> None:
+        self.width, self.height = PAPERS[paper]
+        self.text_width = self.width - 2 * SIDE
+        self.text_height = self.height - TOP - BOTTOM
+
+    def put(self, fig: Figure, x: float, y: float, text: str, **kwargs: Any) -> None:
+        """Write ``text`` with its top-left corner ``x`` inches from the left and ``y`` from the top."""
+        kwargs.setdefault("va", "top")
+        fig.text(x / self.width, 1 - y / self.height, text, **kwargs)
+
+    def heading(self, text: str, size: float = H2) -> list[Item]:
+        """A bold heading, kept on the page of the item after it."""
+        space = 0.2 if size == H2 else 0.0
+        lines = style.wrap(text, self.text_width, size, weight="bold")
+
+        def draw(fig: Figure, y: float) -> None:
+            self.put(fig, SIDE, y + space, "\n".join(lines), size=size, weight="bold", linespacing=1.25)
+
+        height = space + style.line_height(size, 1.25) * (len(lines) - 1) + style.line_height(size, 1.5)
+        return [Item(height, draw, keep_with_next=True)]
+
+    def paragraph(
+        self, text: str, size: float = BODY, indent: float = 0.0, bullet: bool = False, **kwargs: Any
+    ) -> list[Item]:
+        """A wrapped paragraph, one :class:`Item` per line (so it can break across pages)."""
+        lines = style.wrap(text, self.text_width - indent - 0.1, size)
+        step = style.line_height(size, 1.38)
+        items = []
+        for number, line in enumerate(lines):
+            last = number == len(lines) - 1
+            marker = bullet and number == 0
+
+            def draw(fig: Figure, y: float, line: str = line, marker: bool = marker) -> None:
+                if marker:
+                    self.put(fig, SIDE + indent - 0.14, y, "•", size=size, **kwargs)
+                self.put(fig, SIDE + indent, y, line, size=size, **kwargs)
+
+            items.append(Item(step + (0.07 if last else 0.0), draw))
+        return items
+
+    def bullets(self, texts: list[str], size: float = BODY) -> list[Item]:
+        """A bulleted list of wrapped paragraphs."""
+        return [item for text in texts for item in self.paragraph(text, size, indent=0.22, bullet=True)]
+
+    def table(self, columns: list[Column], rows: list[list[str]], size: float = TABLE) -> list[Item]:
+        """A table whose header repeats on every page it spans; cells are wrapped or cut to fit their column."""
+        step = style.line_height(size, 1.3)
+        pad = 0.05
+        edges = [SIDE + sum(c.width for c in columns[:i]) for i in range(len(columns))]
+        total = sum(c.width for c in columns)
+
+        def lines(column: Column, value: str, most: int, weight: str = "normal") -> list[str]:
+            return style.wrap(value, column.width - 2 * pad, size, max_lines=most, weight=weight)
+
+        def cells(fig: Figure, y: float, values: list[list[str]], **kwargs: Any) -> None:
+            for column, left, text in zip(columns, edges, values, strict=True):
+                x = left + column.width - pad if column.align == "right" else left + pad
+                self.put(fig, x, y, "\n".join(text), size=size, ha=column.align, linespacing=1.3, **kwargs)
+
+        heading = [lines(c, c.header, 3, "bold") for c in columns]
+        header_height = step * max(map(len, heading)) + 0.07
+
+        def draw_header(fig: Figure, y: float) -> None:
+            cells(fig, y + header_height - 0.06, heading, weight="bold", va="bottom")
+            self.rule(fig, y + header_height - 0.01, total)
+
+        header = Item(header_height, draw_header)
+        items = [header]
+        for number, row in enumerate(rows):
+            wrapped = [lines(c, value, c.lines) for c, value in zip(columns, row, strict=True)]
+            height = step * max(map(len, wrapped)) + 0.045
+
+            def draw_row(fig: Figure, y: float, text=wrapped, height=height, shade=number % 2 == 1) -> None:
+                if shade:
+                    self._band(fig, y, height, total)
+                cells(fig, y + 0.045, text)
+
+            items.append(Item(height, draw_row, header=header))
+        return [*items, Item(0.12)]
+
+    def rule(self, fig: Figure, y: float, width: float) -> None:
+        """A thin horizontal line ``width`` inches long at ``y``."""
+        fig.add_artist(
+            Rectangle(
+                (SIDE / self.width, 1 - y / self.height),
+                width / self.width,
+                0.008 / self.height,
+                transform=fig.transFigure,
+                color=style.MUTED,
+                linewidth=0,
+            )
+        )
+
+    def _band(self, fig: Figure, y: float, height: float, width: float) -> None:
+        """A light band behind a table row."""
+        fig.add_artist(
+            Rectangle(
+                (SIDE / self.width, 1 - (y + height) / self.height),
+                width / self.width,
+                height / self.height,
+                transform=fig.transFigure,
+                color="#F3F3F3",
+                linewidth=0,
+                zorder=0,
+            )
+        )
+
+    def paginate(self, section: str, items: list[Item]) -> list[Page]:
+        """Split ``items`` into pages: headings stay with what follows, tables repeat their header."""
+        pages: list[list[Item]] = [[]]
+        used = 0.0
+        for index, item in enumerate(items):
+            need = item.height + (
+                items[index + 1].height if item.keep_with_next and index + 1 < len(items) else 0
+            )
+            if pages[-1] and used + need > self.text_height:
+                pages.append([])
+                used = 0.0
+                if item.header is not None:
+                    pages[-1].append(item.header)
+                    used += item.header.height
+            if item.draw is None and not pages[-1]:
+                continue
+            pages[-1].append(item)
+            used += item.height
+        return [Page(section, tuple(page)) for page in pages]
+
+
+# ----------------------------------------------------------------------------------------- formatting
+
+
+def _bn(usd: float, unit: tuple[float, str]) -> str:
+    """An amount in USD in ``unit`` (divisor, label), one decimal, thousands separated."""
+    return f"{usd / unit[0]:,.1f}"
+
+
+def _pct(rate: float) -> str:
+    """A rate (fraction) as a percentage with one decimal."""
+    return f"{rate * 100:.1f}%"
+
+
+def _pp(rate: float) -> str:
+    """A rate (fraction) as signed percentage points."""
+    return f"{rate * 100:+.1f}"
+
+
+def _usd(usd: float) -> str:
+    """An amount in words for prose ($3.25 trillion, $438.6 billion)."""
+    return summary.words(usd)
+
+
+# ----------------------------------------------------------------------------------------- sections
+
+
+def _methods(layout: Layout, inputs: ReportInputs) -> list[Item]:
+    """What static means, the baseline, the scenario and its measures, how measures combine, what is left out."""
+    result, figures = inputs.result, inputs.figures
+    scenario, baseline = result.scenario, result.baseline
+    measures = [
+        f"{m.id}: {m.authority}"
+        + (f"; in force from {m.effective.isoformat()}" if m.effective else "")
+        + (f"; until {m.expires.isoformat()}" if m.expires else "")
+        + (f"; not where {', '.join(m.preempted_by)} applies" if m.preempted_by else "")
+        + ("" if m.in_force(result.as_of) else " (not in force on the run's date)")
+        for m in scenario.measures
+    ]
+    return [
+        *layout.heading("Methods", H1),
+        *layout.heading("What the figures are"),
+        *layout.paragraph(summary.STATIC),
+        *layout.paragraph(
+            "Duty = customs value × ad valorem rate, for every partner × product flow. The effective tariff rate is "
+            "duty ÷ imports. The added duty is the scenario's duty minus the baseline's on the same flows, per year "
+            "of trade at the observed level. Money is nominal US dollars; rates are shown as percentages and their "
+            "changes as percentage points (pp)."
+        ),
+        *layout.heading(f"The baseline: {baseline.name}"),
+        *layout.paragraph(f"{baseline.title}. {' '.join(baseline.description.split())}"),
+        *layout.heading(f"The scenario: {scenario.name}, evaluated on {result.as_of.isoformat()}"),
+        *layout.paragraph(f"{scenario.title}. {' '.join(scenario.description.split())}"),
+        *layout.paragraph("Its measures, including those inherited from the scenarios it extends:"),
+        *layout.bullets(measures, SMALL + 0.6),
+        *layout.heading("How measures combine"),
+        *layout.bullets(
+            [
+                "Measures in force on the run's date add up: a good pays the sum of the rates of every measure "
+                "that covers its partner and product.",
+                "A measure does not apply where a measure it names in preempted_by applies (goods under Section "
+                "232 do not pay the reciprocal duty).",
+                "Exclusions beat inclusions; within a measure the longest (most specific) HS prefix decides; a "
+                "partner's own rate beats its group's (EU), which beats the measure's general rate.",
+                "The part of a rate that the observed 2024 duties already contain (in_baseline) is not added "
+                "again, and a measure's applies_to_share is the share of covered value that pays it. A pair's "
+                "total rate is floored at zero.",
+            ]
+        ),
+        *layout.heading("Rows at a coarser level than a product list"),
+        *layout.paragraph(figures["rules"]["coarse_rows"]),
+        *layout.paragraph(figures["rules"]["observed_fallback"]),
+        *layout.heading("What is not included"),
+        *layout.bullets([text[0].upper() + text[1:] + "." for text in summary.NOT_INCLUDED]),
+    ]
+
+
+def _tables(layout: Layout, inputs: ReportInputs) -> list[Item]:
+    """The largest partners and products by added duty, as tables."""
+    totals = inputs.figures["totals"]
+    partners = inputs.by_partner.head(inputs.top)
+    products = inputs.by_product.head(inputs.top)
+    unit = charts.money_unit([*partners["imports_usd"], *products["imports_usd"]])
+    added = totals["added_duty_usd"]
+
+    def numbers(row: pd.Series) -> list[str]:
+        return [
+            _bn(row["imports_usd"], unit),
+            _pct(row["baseline_rate"]),
+            _pct(row["scenario_rate"]),
+            _pp(row["added_rate"]),
+            _bn(row["added_duty_usd"], unit),
+            f"{row['added_duty_usd'] / added:.0%}" if added else "",
+        ]
+
+    number_columns = [
+        Column(f"Imports, {unit[1]}", 0.95, "right"),
+        Column("Rate before", 0.62, "right"),
+        Column("Rate after", 0.62, "right"),
+        Column("Added, pp", 0.68, "right"),
+        Column(f"Added, {unit[1]}", 0.95, "right"),
+        Column("Share of added", 0.62, "right"),
+    ]
+    spare = layout.text_width - sum(c.width for c in number_columns)
+    level = charts.LEVEL_NAMES[inputs.context.level]
+    return [
+        *layout.heading("Largest partners and products", H1),
+        *layout.paragraph(
+            f"Ranked by added duty. Before and after: effective tariff rate under {inputs.context.baseline} and "
+            f"{inputs.context.scenario}; share: of the total added duty ({_usd(added)}). Every row is in "
+            "by_partner.csv and by_product.csv (and report.xlsx).",
+            SMALL + 0.6,
+        ),
+        *layout.heading(f"The {summary.count(len(partners))} partners with the largest added duty"),
+        *layout.table(
+            [Column("Partner", spare - 0.5), Column("ISO3", 0.5), *number_columns],
+            [[row["partner_name"], row["partner"], *numbers(row)] for _, row in partners.iterrows()],
+        ),
+        *layout.heading(
+            f"The {summary.count(len(products))} products ({level}s) with the largest added duty"
+        ),
+        *layout.table(
+            [Column("HS", 0.45), Column("Description", spare - 0.45, lines=2), *number_columns],
+            [[row["hs"], row["description"], *numbers(row)] for _, row in products.iterrows()],
+        ),
+    ]
+
+
+def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
+    """Reconciliation of every input file, rejected rows by reason, coarse-level matches, fallbacks, warnings."""
+    figures = inputs.figures
+    rec, diag = figures["reconciliation"], figures["diagnostics"]
+    items = [
+        *layout.heading("Data quality", H1),
+        *layout.paragraph(
+            f"Input {_usd(rec['input_value_usd'])} of imports; accepted {_usd(rec['accepted_value_usd'])}; rejected "
+            f"{rec['rejected_rows']:,} rows worth {_usd(rec['rejected_value_usd'])}. Input value = accepted + "
+            "rejected for every file. Every rejected row is in rejects.csv with its file, line and reason."
+        ),
+        *layout.table(
+            [
+                Column("File", layout.text_width - 3.9, lines=3),
+                Column("Rows", 0.8, "right"),
+                Column("Rejected rows", 0.8, "right"),
+                Column("Input value, $", 1.25, "right"),
+                Column("Rejected value, $", 1.05, "right"),
+            ],
+            [
+                [
+                    _file_name(f["path"]),
+                    f"{f['rows']:,}",
+                    f"{f['rejected_rows']:,}",
+                    f"{f['input_value_usd']:,.0f}",
+                    f"{f['rejected_value_usd']:,.0f}",
+                ]
+                for f in rec["files"]
+            ],
+        ),
+    ]
+    if len(inputs.rejects):
+        reasons = (
+            inputs.rejects.groupby("reason")["value_usd_parsed"]
+            .agg(["size", "sum"])
+            .sort_values(["size", "sum"], ascending=False, kind="stable")
+        )
+        items += layout.heading("Rejected rows by reason (the twelve most frequent)")
+        items += layout.table(
+            [
+                Column("Reason", layout.text_width - 2.2, lines=2),
+                Column("Rows", 0.9, "right"),
+                Column("Value, $", 1.3, "right"),
+            ],
+            [
+                [str(reason), f"{row['size']:,}", f"{row['sum']:,.0f}"]
+                for reason, row in reasons.head(12).iterrows()
+            ],
+        )
+    by_measure = diag["coarse_match_value_by_measure_usd"]
+    items += layout.heading("Rows at a coarser level than a measure's product list")
+    items += layout.paragraph(
+        f"{_usd(diag['coarse_match_value_usd'])} of imports. {figures['rules']['coarse_rows']}"
+        + ("" if by_measure else " No measure is concerned.")
+    )
+    if by_measure:
+        items += layout.table(
+            [Column("Measure", layout.text_width - 1.6), Column("Value, $", 1.6, "right")],
+            [[name, f"{value:,.0f}"] for name, value in sorted(by_measure.items())],
+        )
+    tiers = diag["observed_rate_value_by_tier_usd"]
+    if tiers:
+        total = sum(tiers.values()) or 1.0
+        items += layout.heading("Where the observed baseline rates come from")
+        items += layout.paragraph(figures["rules"]["observed_fallback"] + " Tier exact: the cell itself.")
+        items += layout.table(
+            [
+                Column("Tier", layout.text_width - 2.6),
+                Column("Value, $", 1.6, "right"),
+                Column("Share", 1.0, "right"),
+            ],
+            [[tier, f"{value:,.0f}", f"{value / total:.1%}"] for tier, value in sorted(tiers.items())],
+        )
+    items += layout.heading("Other checks")
+    items += layout.bullets(
+        [
+            f"Imports at codes coarser than the product level of the tables ({figures['product_level']} digits), "
+            f"kept at their own length: {_usd(diag['value_coarser_than_level_usd'])}.",
+            f"Imports whose total rate was floored at zero: {_usd(diag['floored_value_usd'])}.",
+        ]
+    )
+    items += layout.heading("Warnings")
+    items += layout.bullets(figures["warnings"]) if figures["warnings"] else layout.paragraph("None.")
+    return items
+
+
+def _file_name(path: str) -> str:
+    """How an input file is named in the report: the bundled file by its name, others by their path."""
+    return f"bundled: {Path(path).name}" if summary.is_bundled(path) else path
+
+
+def _sources(layout: Layout, inputs: ReportInputs) -> list[Item]:
+    """Every source: trade data files, documents, each measure's citation and lists, reference data."""
+    figures = inputs.figures
+    found = figures["sources"]
+    files = [
+        f"{_file_name(f['path'])}: {summary.BUNDLED_DATA if summary.is_bundled(f['path']) else 'user file'}; "
+        f"{f['rows']:,} rows; SHA-256 {f['sha256']}"
+        for f in figures["reconciliation"]["files"]
+    ]
+    items = [
+        *layout.heading("Sources", H1),
+        *layout.paragraph(
+            "Each bundled file's source, year, units and caveats: data/README.md. This run's inputs with their "
+            f"SHA-256, parameters, versions and time: manifest.json. Report made by tariffcalc {__version__}.",
+            SMALL + 0.6,
+        ),
+        *layout.heading("Trade data"),
+        *layout.bullets(files, SMALL + 0.6),
+        *layout.heading("Documents named by the scenario and the baseline"),
+        *layout.bullets(found["documents"], SMALL + 0.6),
+        *layout.heading("Measures and their legal citations"),
+    ]
+    for measure in found["measures"]:
+        text = (
+            f"{measure['measure']} ({measure['from_scenario']}): {measure['authority']}. "
+            f"Citation: {measure['citation']}."
+        )
+        if measure["product_lists"]:
+            text += " Product lists: " + "; ".join(measure["product_lists"]) + "."
+        items += layout.bullets([text], SMALL + 0.6)
+    items += layout.heading("Reference data bundled with tariffcalc")
+    items += layout.bullets(found["reference_data"], SMALL + 0.6)
+    if found["repositories"]:
+        items += layout.heading("Public repositories the bundled data were built from")
+        items += layout.bullets(
+            [f"{r['key']}: {r['repository']}, commit {r['commit']}" for r in found["repositories"]], SMALL
+        )
+    return items
+
+
+# ----------------------------------------------------------------------------------------- pages
+
+
+def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tuple[str, int]]) -> None:
+    """The title page: scenario, dates and data, headline figures, the lead paragraph, contents."""
+    figures, ctx = inputs.figures, inputs.context
+    t = figures["totals"]
+    put = layout.put
+    y = TOP
+    put(fig, SIDE, y, f"tariffcalc report · {ctx.scenario} vs {ctx.baseline}", size=BODY, color=style.MUTED)
+    y += 0.35
+    for line in style.wrap(ctx.scenario_title, layout.text_width, 20, max_lines=3, weight="bold"):
+        put(fig, SIDE, y, line, size=20, weight="bold")
+        y += style.line_height(20, 1.25)
+    y += 0.15
+    about = [
+        f"Scenario {ctx.scenario}, evaluated on {ctx.as_of.isoformat()}, against {figures['baseline']['name']}: "
+        f"{figures['baseline']['title']}.",
+        f"Data: {figures['data']['source']}; period {', '.join(figures['data']['periods']) or 'not given'}.",
+        f"Static estimate; products at the {charts.LEVEL_NAMES[ctx.level]} level.",
+    ]
+    for text in about:
+        for line in style.wrap(text, layout.text_width, BODY + 1):
+            put(fig, SIDE, y, line, size=BODY + 1, color=style.MUTED)
+            y += style.line_height(BODY + 1, 1.4)
+    y += 0.3
+    cards = [
+        ("Imports", _usd(t["imports_usd"])),
+        ("Baseline duty", _usd(t["baseline_duty_usd"])),
+        ("Scenario duty", _usd(t["scenario_duty_usd"])),
+        ("Added duty a year", _usd(t["added_duty_usd"])),
+        ("Effective tariff rate", f"{_pct(t['baseline_rate'])} → {_pct(t['scenario_rate'])}"),
+        ("Change of the rate", f"{t['added_rate'] * 100:+.1f} pp"),
+    ]
+    column = layout.text_width / 3
+    for index, (label, value) in enumerate(cards):
+        x, top = SIDE + (index % 3) * column, y + (index // 3) * 0.85
+        if index % 3 == 0:
+            layout.rule(fig, top, layout.text_width)
+        put(fig, x, top + 0.1, label, size=SMALL + 0.6, color=style.MUTED)
+        put(fig, x, top + 0.3, value, size=14, weight="bold", color=style.BLUE if index == 3 else style.INK)
+    y += 1.85
+    sentences = [
+        summary.lead(figures),
+        summary.partners_sentence(figures),
+        summary.measures_sentence(figures),
+    ]
+    for text in filter(None, sentences):
+        for line in style.wrap(text, layout.text_width, BODY + 1):
+            put(fig, SIDE, y, line, size=BODY + 1)
+            y += style.line_height(BODY + 1, 1.45)
+        y += 0.1
+    y += 0.25
+    put(fig, SIDE, y, "Contents", size=H2, weight="bold")
+    y += 0.3
+    for section, number in contents:
+        put(fig, SIDE, y, section, size=BODY)
+        put(fig, SIDE + layout.text_width, y, str(number), size=BODY, ha="right")
+        y += style.line_height(BODY, 1.6)
+    put(
+        fig,
+        SIDE,
+        layout.height - BOTTOM - 0.3,
+        f"Made by tariffcalc {__version__}. The inputs with their SHA-256, the parameters and the time of the run "
+        "are in manifest.json.",
+        size=SMALL,
+        color=style.MUTED,
+    )
+
+
+def _decorate(
+    fig: Figure, layout: Layout, inputs: ReportInputs, section: str, number: int, total: int
+) -> None:
+    """Running header (run and section) and the page number."""
+    ctx = inputs.context
+    y = TOP - 0.45
+    layout.put(fig, SIDE, y, f"tariffcalc · {ctx.scenario} vs {ctx.baseline}", size=SMALL, color=style.MUTED)
+    layout.put(fig, layout.width - SIDE, y, section, size=SMALL, color=style.MUTED, ha="right")
+    _page_number(fig, layout, number, total)
+
+
+def _page_number(fig: Figure, layout: Layout, number: int, total: int) -> None:
+    """ "Page n of N" centred below the text area."""
+    layout.put(
+        fig,
+        layout.width / 2,
+        layout.height - BOTTOM + 0.35,
+        f"Page {number} of {total}",
+        size=SMALL,
+        ha="center",
+    )
+
+
+def _chart_figure(layout: Layout, chart: charts.Chart, ctx: charts.Context) -> Figure:
+    """A page holding ``chart`` at the top of the text area, as tall as it needs (at most the whole area)."""
+    height = min(chart.body_height + charts.frame_height(chart, ctx, layout.text_width), layout.text_height)
+    bottom = layout.height - TOP - height
+    fig = Figure(
+        figsize=(layout.width, layout.height),
+        layout=charts.layout(layout.width, layout.height, SIDE, TOP, bottom),
+    )
+    charts.draw(chart, fig, ctx, layout.text_width, height)
+    return fig
+
+
+def pages(inputs: ReportInputs, paper: str = "a4") -> list[Page]:
+    """Every page of the report after the title page, in order."""
+    layout = Layout(paper)
+    out = layout.paginate("Methods", _methods(layout, inputs))
+    out += [Page("Charts", chart=chart) for chart in inputs.charts]
+    out += layout.paginate("Tables", _tables(layout, inputs))
+    out += layout.paginate("Data quality", _quality(layout, inputs))
+    out += layout.paginate("Sources", _sources(layout, inputs))
+    return out
+
+
+def report_bytes(inputs: ReportInputs, paper: str = "a4") -> bytes:
+    """The bytes of report.pdf (call inside :func:`style.context`); no dates or versions in the metadata."""
+    layout = Layout(paper)
+    body = pages(inputs, paper)
+    total = len(body) + 1
+    contents: dict[str, int] = {}
+    for number, page in enumerate(body, start=2):
+        contents.setdefault(page.section, number)
+    buffer = io.BytesIO()
+    with PdfPages(buffer, metadata=style.PDF_METADATA) as pdf:
+        title = Figure(figsize=(layout.width, layout.height))
+        _title(title, layout, inputs, list(contents.items()))
+        _page_number(title, layout, 1, total)
+        pdf.savefig(title)
+        for number, page in enumerate(body, start=2):
+            if page.chart is not None:
+                fig = _chart_figure(layout, page.chart, inputs.context)
+            else:
+                fig = Figure(figsize=(layout.width, layout.height))
+                y = TOP
+                for item in page.items:
+                    if item.draw is not None:
+                        item.draw(fig, y)
+                    y += item.height
+            _decorate(fig, layout, inputs, page.section, number, total)
+            pdf.savefig(fig)
+    return buffer.getvalue()
+
+
+def write(path: Path, inputs: ReportInputs, paper: str = "a4") -> None:
+    """Write report.pdf to ``path`` atomically, in the house style."""
+    with style.context():
+        data = report_bytes(inputs, paper)
+    write_bytes(path, data)

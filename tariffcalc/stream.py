@@ -1,0 +1,227 @@
+"""Streaming fast path for large, clean canonical files: read in chunks, keep only pair totals.
+
+A static run needs, per (partner, product) pair, the sum of customs values: the periods and the rows
+themselves do not matter. This module reads a canonical CSV or Parquet file in chunks with pyarrow
+(partner, hs and period dictionary-encoded, so Python only ever touches the few thousand distinct codes),
+and adds each chunk into a dense partner × product array with ``np.bincount``. Peak memory depends on
+the number of distinct partners and codes and on the chunk size, never on the number of rows.
+
+It is a fast path, not a second reader: it accepts only what :func:`tariffcalc.flows.read_flows` would
+accept unchanged (known ISO3 partner, a code of 2-10 digits in even length, a finite value between 0 and
+``MAX_VALUE_USD``, a YYYY or YYYY-MM period, no duplicate (partner, hs, period) key, the reporter equal to
+the importer, no subtotal row beside finer rows of the same partner) and gives up — returning ``None`` —
+at the first doubt, so that the careful reader reads that file, repairs what it can and reports every
+problem with its line number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from tariffcalc import countries, hs
+from tariffcalc.flows import MAX_VALUE_USD
+
+CHUNK_BYTES = 64 << 20
+"""CSV block size read per chunk (bytes); Parquet files are read one row group batch at a time."""
+_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
+_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+MAX_PERIODS = 52
+"""Distinct periods a file may have on the fast path (one bit each, summed exactly in float64)."""
+
+
+@dataclasses.dataclass
+class PairTotals:
+    """Customs value (USD) summed by distinct (partner, hs) pair over a whole file; rows in all and by code."""
+
+    partner: np.ndarray
+    code: np.ndarray
+    value: np.ndarray
+    code_rows: dict[str, int]
+    rows: int
+    columns: tuple[str, ...] = ()
+
+
+class _Codes:
+    """Maps the dictionary values of each chunk to stable ids; validates every distinct value once."""
+
+    def __init__(self, normalise, valid):
+        self.ids: dict[str, int] = {}
+        self.values: list[str] = []
+        self._normalise, self._valid = normalise, valid
+
+    def map(self, dictionary: pa.Array) -> np.ndarray | None:
+        """Ids of a chunk's dictionary entries, or None if an entry is invalid."""
+        out = np.empty(len(dictionary), dtype=np.int64)
+        for i, raw in enumerate(dictionary.to_pylist()):
+            value = self._normalise(raw or "")
+            if value not in self.ids:
+                if not self._valid(value):
+                    return None
+                self.ids[value] = len(self.values)
+                self.values.append(value)
+            out[i] = self.ids[value]
+        return out
+
+
+def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    if path.suffix.lower() == ".parquet":
+        reader = pq.ParquetFile(path, read_dictionary=[c for c in columns if c != "value_usd"])
+        yield from reader.iter_batches(batch_size=1 << 20, columns=columns)
+        return
+    types = {c: (pa.float64() if c == "value_usd" else _TEXT) for c in columns}
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES, encoding="utf8"),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, include_columns=columns, strings_can_be_null=False
+        ),
+    )
+    yield from reader
+
+
+def _header(path: Path) -> list[str]:
+    if path.suffix.lower() == ".parquet":
+        return pq.ParquetFile(path).schema_arrow.names
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        return [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(",")]
+
+
+def _column_ids(column: pa.Array, codes: _Codes) -> np.ndarray | None:
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    if column.null_count:
+        return None
+    lookup = codes.map(column.dictionary)
+    return None if lookup is None else lookup[column.indices.to_numpy(zero_copy_only=False)]
+
+
+def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
+    """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader."""
+    path = Path(path)
+    try:
+        header = _header(path)
+    except (OSError, pa.ArrowInvalid):
+        return None
+    if len(set(header)) != len(header):
+        return None
+    wanted = [c for c in ("partner", "hs", "period", "reporter", "value_usd") if c in header]
+    if not {"partner", "hs", "value_usd"} <= set(wanted):
+        return None
+    known = countries.partner_names()
+    partners = _Codes(lambda s: s.strip().upper(), known.__contains__)
+    codes = _Codes(lambda s: re.sub(hs.SEPARATORS, "", s), lambda s: bool(_CODE.match(s)))
+    periods = _Codes(str.strip, lambda s: s == "" or bool(_PERIOD.match(s)))
+    capacity = (256, 4096)
+    sums = np.zeros(capacity[0] * capacity[1])
+    seen = np.zeros(capacity[0] * capacity[1], dtype=np.uint64)
+    code_rows = np.zeros(0, dtype=np.int64)
+    rows = 0
+    try:
+        for batch in _batches(path, wanted):
+            p = _column_ids(batch.column("partner"), partners)
+            c = _column_ids(batch.column("hs"), codes)
+            t = (
+                _column_ids(batch.column("period"), periods)
+                if "period" in wanted
+                else np.zeros(batch.num_rows, int)
+            )
+            if p is None or c is None or t is None or len(periods.values) > MAX_PERIODS:
+                return None
+            if "reporter" in wanted:
+                reporter = batch.column("reporter").cast(pa.string()).to_pylist()
+                if any((r or "").strip().upper() != importer for r in set(reporter)):
+                    return None
+            value = batch.column("value_usd")
+            if value.null_count or (
+                not pa.types.is_floating(value.type) and not pa.types.is_integer(value.type)
+            ):
+                return None
+            value = value.to_numpy(zero_copy_only=False).astype(float)
+            if not np.all(np.isfinite(value)) or np.any(value < 0) or np.any(value > MAX_VALUE_USD):
+                return None
+            if len(partners.values) > capacity[0] or len(codes.values) > capacity[1]:
+                sums, seen, capacity = _grow((sums, seen), capacity, len(partners.values), len(codes.values))
+            key = p * capacity[1] + c
+            if _has_duplicates(key, t.astype(np.uint64), seen):
+                return None
+            sums += np.bincount(key, weights=value, minlength=len(sums))
+            per_code = np.bincount(c, minlength=len(codes.values))
+            code_rows = (
+                np.concatenate([code_rows, np.zeros(len(per_code) - len(code_rows), np.int64)]) + per_code
+            )
+            rows += batch.num_rows
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    shape = (len(partners.values), len(codes.values))
+    present = seen.reshape(capacity)[: shape[0], : shape[1]] != 0
+    if _has_subtotals(present, codes.values):
+        return None
+    p_idx, c_idx = np.nonzero(present)
+    return PairTotals(
+        partner=np.array(partners.values, dtype=object)[p_idx],
+        code=np.array(codes.values, dtype=object)[c_idx],
+        value=sums.reshape(capacity)[: shape[0], : shape[1]][p_idx, c_idx],
+        code_rows=dict(zip(codes.values, code_rows.tolist(), strict=True)),
+        rows=rows,
+        columns=tuple(header),
+    )
+
+
+def _has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
+    """True if a partner has a code that is a prefix of another of its codes (HS 0101 beside 0101210010).
+
+    The careful reader rejects such subtotals per partner and period; checking per partner over all
+    periods is stricter, so the fast path never accepts a row the careful reader would reject.
+    """
+    index = {code: i for i, code in enumerate(codes)}
+    edges = [
+        (i, index[code[:k]])
+        for i, code in enumerate(codes)
+        for k in range(2, len(code), 2)
+        if code[:k] in index
+    ]
+    if not edges:
+        return False
+    child, parent = np.array(edges).T
+    return bool(np.any(present[:, child] & present[:, parent]))
+
+
+def _grow(arrays: tuple[np.ndarray, ...], capacity: tuple[int, int], partners: int, codes: int):
+    """Re-lay the dense partner × code arrays for more partners or codes (rare: capacity doubles)."""
+    new = (
+        max(capacity[0], 1 << int(np.ceil(np.log2(max(partners, 1))))),
+        max(capacity[1], 1 << int(np.ceil(np.log2(max(codes, 1))))),
+    )
+    grown = []
+    for array in arrays:
+        bigger = np.zeros(new, dtype=array.dtype)
+        bigger[: capacity[0], : capacity[1]] = array.reshape(capacity)
+        grown.append(bigger.ravel())
+    return (*grown, new)
+
+
+def _has_duplicates(key: np.ndarray, period: np.ndarray, seen: np.ndarray) -> bool:
+    """True if a (pair, period) key repeats in this chunk or was seen in an earlier chunk; else record them.
+
+    Each pair keeps a mask of the periods seen so far (bit ``period``), so the check costs memory per
+    pair, not per row. Within a chunk no sort is needed: adding the bits of a pair's rows gives their OR
+    exactly when no bit repeats, i.e. when the sum has as many bits set as the pair has rows.
+    """
+    bits = np.left_shift(np.uint64(1), period)
+    if np.any(seen[key] & bits):
+        return True
+    total = np.bincount(key, weights=bits.astype(np.float64), minlength=len(seen)).astype(np.uint64)
+    rows = np.bincount(key, minlength=len(seen))
+    if np.any(np.bitwise_count(total) != rows):
+        return True
+    seen |= total
+    return False

@@ -22,15 +22,6 @@ from tariffcalc.duties import Result
 from tariffcalc.errors import ScenarioError, TariffcalcError, suggest
 from tariffcalc.scenario import Measure, Scenario, load_scenario
 
-HEADLINE = (
-    "imports_usd",
-    "baseline_duty_usd",
-    "scenario_duty_usd",
-    "added_duty_usd",
-    "baseline_rate",
-    "scenario_rate",
-    "added_rate",
-)
 COMPARED = ("scenario_duty_usd", "added_duty_usd", "scenario_rate", "added_rate")
 
 

@@ -19,6 +19,8 @@ from tariffcalc import api
 from tariffcalc.errors import OutputError
 from tariffcalc.report import files, tables
 
+from .conftest import ZERO_BASELINE
+
 BOM = b"\xef\xbb\xbf"
 
 
@@ -202,17 +204,6 @@ rates = { CHN = 0.34, EU = 0.20 }
 exclude_products = ["0101"]
 """
 
-ZERO = """
-name = "zero"
-title = "no duties"
-as_of = 2024-12-31
-
-[[measure]]
-id = "nothing"
-authority = "none"
-citation = "test"
-rate = 0.0
-"""
 
 FLOWS = (
     "partner,hs,period,value_usd\n"
@@ -229,7 +220,7 @@ def inputs(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "small.toml").write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
-    (folder / "zero.toml").write_text(textwrap.dedent(ZERO), encoding="utf-8")
+    (folder / "zero.toml").write_text(textwrap.dedent(ZERO_BASELINE), encoding="utf-8")
     (folder / "flows.csv").write_text(FLOWS, encoding="utf-8")
     return folder
 

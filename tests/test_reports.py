@@ -26,7 +26,7 @@ from tariffcalc.cli import FORMATS as CLI_FORMATS
 from tariffcalc.cli import cli
 from tariffcalc.report import charts, pdf, progress, style, workbook
 
-from .conftest import REPO
+from .conftest import REPO, ZERO_BASELINE
 
 SCENARIO = """
 name = "small"
@@ -50,17 +50,6 @@ rate = 0.25
 products = ["87"]
 """
 
-ZERO = """
-name = "zero"
-title = "No duties"
-as_of = 2024-12-31
-
-[[measure]]
-id = "nothing"
-authority = "none"
-citation = "test"
-rate = 0.0
-"""
 
 FLOWS = """partner,hs,period,value_usd
 CHN,0101210010,2024,1000
@@ -92,7 +81,7 @@ def _inputs(folder: Path) -> dict[str, Path]:
         "flows": folder / "flows.csv",
     }
     paths["scenario"].write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
-    paths["baseline"].write_text(textwrap.dedent(ZERO), encoding="utf-8")
+    paths["baseline"].write_text(textwrap.dedent(ZERO_BASELINE), encoding="utf-8")
     paths["flows"].write_text(FLOWS, encoding="utf-8")
     return paths
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tariffcalc import bundled
-from tariffcalc.duties import Result
+from tariffcalc.duties import VALUE_COLUMNS, Result
 from tariffcalc.flows import FlowSet
 from tariffcalc.schedule import EXACT
 
@@ -132,15 +132,7 @@ def build_summary(
     by_partner = result.by_partner() if by_partner is None else by_partner
     by_product = result.by_product() if by_product is None else by_product
     by_measure = result.by_measure() if by_measure is None else by_measure
-    columns = [
-        "imports_usd",
-        "baseline_duty_usd",
-        "scenario_duty_usd",
-        "added_duty_usd",
-        "baseline_rate",
-        "scenario_rate",
-        "added_rate",
-    ]
+    columns = list(VALUE_COLUMNS)
     accepted = float(flowset.flows["value_usd"].sum())
     warnings = list(dict.fromkeys(result.scenario.warnings + result.baseline.warnings))
     diagnostics = result.diagnostics()

@@ -28,10 +28,13 @@ COMPARED = ("scenario_duty_usd", "added_duty_usd", "scenario_rate", "added_rate"
 # ------------------------------------------------------------------------------------------------ compare
 
 
-def compare(first: Result, scenarios: list[Scenario]) -> dict[str, pd.DataFrame]:
+def compare(first: Result, scenarios: list[Scenario], model: str | None = None) -> dict[str, pd.DataFrame]:
     """Tables by partner, by product and of totals with one column group per scenario.
 
     ``first`` is the result of the first scenario (its flows, baseline and level are used for all).
+    With ``model="armington"`` the totals also hold each scenario's figures after the trade response
+    (:data:`RESPONSE_FIGURES`: post-substitution added rate, imports and revenue after the response in USD,
+    price level change, cost per household in USD a year).
     Column names are ``<scenario>.<figure>``; ``<scenario>-vs-<first>.<figure>`` hold the differences from
     the first scenario. Rows are sorted by the largest absolute difference in added duty, so the partners
     and products where the scenarios disagree most come first.
@@ -53,13 +56,16 @@ def compare(first: Result, scenarios: list[Scenario]) -> dict[str, pd.DataFrame]
             part = part.join(table[list(COMPARED)].rename(columns=lambda c, n=name: f"{n}.{c}"))
             merged = part if merged is None else merged.merge(part, on=keys, how="outer")
         tables[view] = _with_differences(merged, names)
-    totals = pd.DataFrame(
-        [
-            {"scenario": n, "as_of": r.as_of.isoformat(), **r.totals()}
-            for n, r in zip(names, results, strict=True)
-        ]
-    )
-    tables["totals"] = totals
+    from tariffcalc.api import respond
+
+    rows = []
+    for name, result in zip(names, results, strict=True):
+        row = {"scenario": name, "as_of": result.as_of.isoformat(), **result.totals()}
+        response = respond(result, model)
+        if response is not None:
+            row |= _response_figures(response.summary())
+        rows.append(row)
+    tables["totals"] = pd.DataFrame(rows)
     return tables
 
 

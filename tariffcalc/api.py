@@ -99,11 +99,13 @@ def _check_options(formats: tuple[str, ...], top: int, paper: str) -> None:
         raise ValueError(f"Paper must be one of {', '.join(PAPERS)}, not {paper!r}.")
 
 
-def output_steps(charts: bool = True, formats: tuple[str, ...] = FORMATS) -> int:
-    """How many progress steps :func:`write_outputs` reports with these options."""
-    from tariffcalc.report.charts import CHART_NAMES
+def output_steps(charts: bool = True, formats: tuple[str, ...] = FORMATS, response: bool = False) -> int:
+    """How many progress steps :func:`write_outputs` reports with these options (``response``: a response
+    model ran, which adds its charts)."""
+    from tariffcalc.report.charts import CHART_NAMES, RESPONSE_CHART_NAMES
 
-    return 1 + (len(CHART_NAMES) + ("pdf" in formats) if charts else 0) + ("xlsx" in formats)
+    drawn = len(CHART_NAMES) + (len(RESPONSE_CHART_NAMES) if response else 0)
+    return 1 + (drawn + ("pdf" in formats) if charts else 0) + ("xlsx" in formats)
 
 
 def _write_reports(
@@ -115,7 +117,11 @@ def _write_reports(
     options: dict[str, Any],
     progress: Progress,
 ) -> None:
-    """Charts (PNG/PDF, and each chart's data as CSV) in ``out/charts``, report.pdf and report.xlsx."""
+    """Charts (PNG/PDF, and each chart's data as CSV) in ``out/charts``, report.pdf and report.xlsx.
+
+    With a response (``figures["response"]``) the response charts follow the static ones, report.pdf gets a
+    page on the response and report.xlsx the revenue ladder and the consumer-price range.
+    """
     formats = options["formats"]
     if options["charts"]:
         from tariffcalc.report import charts as chart_maker
@@ -131,6 +137,10 @@ def _write_reports(
             context,
             options["top"],
         )
+        if "response" in figures:
+            made += chart_maker.build_response(
+                frames["by_partner"], figures["response"], context, options["top"]
+            )
         chart_maker.write(made, context, out / "charts", formats, bom=options["bom"], progress=progress)
         if "pdf" in formats:
             progress.step("report.pdf")
@@ -149,7 +159,8 @@ def _write_reports(
         from tariffcalc.report import workbook
 
         progress.step("report.xlsx")
-        workbook.write(out / "report.xlsx", frames, figures)
+        sheets = frames | (workbook.response_tables(figures["response"]) if "response" in figures else {})
+        workbook.write(out / "report.xlsx", sheets, figures)
 
 
 def write_outputs(
@@ -231,6 +242,8 @@ def run(
     reading: dict[str, Any] | None = None,
     model: str | None = None,
     parameters: dict[str, Any] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> tuple[duties.Result, dict[str, Any], Path]:
     """Everything ``tariffcalc run`` does: load, compute, write. Returns (result, summary, output folder).
 
@@ -238,16 +251,27 @@ def run(
     ``progress`` receives each step (default: silent). ``reading`` holds keyword arguments of
     :func:`load_flows` (``source``, ``column_map``, ``units``, ``strict``). ``model="armington"`` adds the
     trade and price response (docs/model.md) with the scenario's ``[parameters]``, overridden by
-    ``parameters`` (names as in the scenario file; ``None`` values are ignored).
+    ``parameters`` (names as in the scenario file; ``None`` values are ignored). ``engine="dask"`` sums
+    clean canonical flows (files, globs, Parquet dataset folders) on the Dask cluster at ``scheduler``, or
+    on a local one (:mod:`tariffcalc.dask_engine`, docs/dask.md); the results are the local engine's.
     """
     formats = tuple(formats)
     _check_options(formats, top, paper)
     progress = progress or Progress()
-    progress.start(2 + output_steps(charts, formats))
+    progress.start(2 + output_steps(charts, formats, response=model not in (None, "static")))
     try:
         progress.step("reading flows")
         scenario = _scenario(scenario)
-        flowset = load_flows(flows, importer=scenario.importer, aggregate=True, **(reading or {}))
+        if engine == "dask":
+            from tariffcalc import dask_engine
+
+            flowset = dask_engine.load_flows(flows, scenario.importer, scheduler, **(reading or {}))
+        elif engine == "local" and scheduler is None:
+            flowset = load_flows(flows, importer=scenario.importer, aggregate=True, **(reading or {}))
+        else:
+            raise TariffcalcError(
+                f"Unknown engine {engine!r} (use 'local' or 'dask'; a scheduler needs 'dask')."
+            )
         progress.step("computing duties")
         result = compute(flowset, scenario, baseline, as_of=as_of, level=level)
         response = respond(result, model, parameters)

@@ -76,9 +76,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "--flows",
     "flow_paths",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Flow file(s), CSV or Parquet: canonical, DataWeb, Census or Comtrade (see --source). "
-    "Default: bundled 2024 US imports.",
+    "Default: bundled 2024 US imports. With --engine dask also a quoted glob ('data/*.csv') or a "
+    "Parquet dataset folder.",
 )
 @click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
 @click.option(
@@ -133,6 +134,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="static: trade held at its observed value; armington: trade and prices respond (docs/model.md).",
 )
 @model_options
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: sum clean canonical flows on a Dask cluster (pip install 'tariffcalc[dask]'; docs/dask.md).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
 def run(
     scenario,
@@ -148,6 +161,8 @@ def run(
     top,
     paper,
     model,
+    engine,
+    scheduler,
     quiet,
     **reading,
 ) -> None:
@@ -164,6 +179,13 @@ def run(
     overrides = {name: reading.pop(name) for name in MODEL_OPTIONS}
     if model == "static" and any(v is not None for v in overrides.values()):
         raise click.UsageError("Elasticity and pass-through options need --model armington.")
+    if engine == "local" and scheduler:
+        raise click.UsageError("--scheduler needs --engine dask.")
+    folders = [str(p) for p in flow_paths if p.is_dir()]
+    if engine == "local" and folders:
+        raise click.BadParameter(
+            f"{folders[0]} is a folder; a Parquet dataset folder needs --engine dask.", param_hint="--flows"
+        )
 
     _, figures, folder = api.run(
         scenario,
@@ -182,6 +204,8 @@ def run(
         reading=flow_options(**reading),
         model=None if model == "static" else model,
         parameters=overrides,
+        engine=engine,
+        scheduler=scheduler,
     )
     if not quiet:
         echo_reading(figures, bool(flow_paths))

@@ -34,8 +34,9 @@ def _first_result(scenario, flow_paths, baseline, level: int = 2):
     return api.compute(flowset, first, baseline, level=level), flowset
 
 
-def _write(out: Path, tables: dict, manifest: dict, flowset) -> Path:
-    """Write ``tables`` (name → DataFrame) as CSV into ``out`` with a manifest.json of the inputs."""
+def _write(out: Path, tables: dict, manifest: dict, flowset, drawn: tuple | None = None) -> Path:
+    """Write ``tables`` (name → DataFrame) as CSV into ``out`` with a manifest.json of the inputs, and
+    ``drawn`` = (charts, context) next to them (PNG, PDF and each chart's data as CSV)."""
     from tariffcalc import __version__
     from tariffcalc.report.files import MANIFEST, prepare_output_dir, write_json
     from tariffcalc.report.tables import write_csv
@@ -44,6 +45,10 @@ def _write(out: Path, tables: dict, manifest: dict, flowset) -> Path:
     folder = prepare_output_dir(out, inputs)
     for name, table in tables.items():
         write_csv(table, folder / f"{name}.csv")
+    if drawn is not None:
+        from tariffcalc.report import charts
+
+        charts.write(*drawn, folder)
     inputs_info = [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in flowset.files]
     write_json(
         folder / MANIFEST, {"tool": "tariffcalc", "version": __version__, "inputs": inputs_info, **manifest}
@@ -63,33 +68,56 @@ def _write(out: Path, tables: dict, manifest: dict, flowset) -> Path:
     help="HS digits of the product table.",
 )
 @click.option(
+    "--model",
+    type=click.Choice(["static", "armington"]),
+    default="static",
+    show_default=True,
+    help="armington: also the figures after the trade response (compare_totals.csv).",
+)
+@click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/compare-<names>."
 )
 @_QUIET
-def compare(scenarios, flow_paths, baseline, level, out, quiet) -> None:
+def compare(scenarios, flow_paths, baseline, level, model, out, quiet) -> None:
     """Compare SCENARIOS on the same flows and baseline (differences from the first one).
 
-    Writes compare_totals.csv, compare_by_partner.csv and compare_by_product.csv.
+    Writes compare_totals.csv, compare_by_partner.csv and compare_by_product.csv, and the charts
+    compare_headline, compare_differ_by_partner and compare_differ_by_product (PNG, PDF and their data as CSV).
     """
     from tariffcalc import analysis
+    from tariffcalc.report import analysis_charts
     from tariffcalc.scenario import load_scenario
 
     if len(scenarios) < 2:
         raise click.UsageError("Give at least two scenarios to compare.")
     first, flowset = _first_result(scenarios[0], flow_paths, baseline, int(level))
-    tables = analysis.compare(first, [first.scenario] + [load_scenario(s) for s in scenarios[1:]])
+    model = None if model == "static" else model
+    tables = analysis.compare(first, [first.scenario] + [load_scenario(s) for s in scenarios[1:]], model)
     names = [first.scenario.name] + [load_scenario(s).name for s in scenarios[1:]]
     out = out or Path("reports") / ("compare-" + "-".join(names))
+    ctx = analysis_charts.context(first, flowset, "Scenarios " + ", ".join(names))
+    drawn = [
+        analysis_charts.compare_headline_chart(tables["totals"], ctx),
+        analysis_charts.compare_difference_chart(tables["by_partner"], "by_partner", names, ctx),
+        analysis_charts.compare_difference_chart(tables["by_product"], "by_product", names, ctx),
+    ]
     folder = _write(
         out,
         {f"compare_{k}": v for k, v in tables.items()},
-        {"command": "compare", "scenarios": names, "baseline": str(baseline), "level": int(level)},
+        {
+            "command": "compare",
+            "scenarios": names,
+            "baseline": str(baseline),
+            "level": int(level),
+            "model": model or "static",
+        },
         flowset,
+        (drawn, ctx),
     )
     if not quiet:
-        totals = tables["totals"][
-            ["scenario", "as_of", "added_duty_usd", "baseline_rate", "scenario_rate", "added_rate"]
-        ]
+        shown = ["scenario", "as_of", "added_duty_usd", "baseline_rate", "scenario_rate", "added_rate"]
+        shown += [c for c in analysis.RESPONSE_FIGURES if c in tables["totals"]]
+        totals = tables["totals"][shown]
         _emit(totals, "table", None, "")
         click.echo(f"\nWrote {folder}/")
 
@@ -110,8 +138,13 @@ def compare(scenarios, flow_paths, baseline, level, out, quiet) -> None:
 )
 @_QUIET
 def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
-    """Sensitivity of SCENARIO's headline figures to one or two parameters (a tidy sweep.csv)."""
+    """Sensitivity of SCENARIO's headline figures to one or two parameters (a tidy sweep.csv).
+
+    Also writes the chart sweep_headline (one parameter: lines) or sweep_grid (two: a heat map of the added
+    duty) as PNG, PDF and its data as CSV, with the scenario's own value marked.
+    """
     from tariffcalc import analysis
+    from tariffcalc.report import analysis_charts
 
     if len(params) > 2:
         raise click.UsageError("Sweep one parameter (a line) or two (a grid), not more.")
@@ -120,6 +153,10 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
     table = analysis.sweep(first, grid)
     out = out or Path("reports") / f"sweep-{first.scenario.name}"
     defaults = {name: analysis.current_value(first.scenario, name) for name in grid}
+    ctx = analysis_charts.context(
+        first, flowset, first.scenario.name, "armington" if _responds(table) else None
+    )
+    chart = analysis_charts.sweep_chart(table, list(grid), list(defaults.values()), ctx)
     folder = _write(
         out,
         {"sweep": table},
@@ -130,6 +167,7 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
             "defaults": defaults,
         },
         flowset,
+        ([chart], ctx),
     )
     if not quiet:
         wide = table.pivot_table(index=list(grid), columns="figure", values="value").reset_index()
@@ -148,6 +186,13 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
         click.echo(f"\nWrote {folder}/")
 
 
+def _responds(table) -> bool:
+    """Whether a sweep ran the response model (its table has the response figures)."""
+    from tariffcalc import analysis
+
+    return bool(table["figure"].isin(analysis.RESPONSE_FIGURES).any())
+
+
 @click.command()
 @click.argument("timeline_file")
 @click.option(
@@ -160,8 +205,12 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
 )
 @_QUIET
 def timeline(timeline_file, year, flow_paths, baseline, out, quiet) -> None:
-    """Monthly added duty and effective rate of TIMELINE_FILE's dated regimes (bundled: us-2025)."""
+    """Monthly added duty and effective rate of TIMELINE_FILE's dated regimes (bundled: us-2025).
+
+    Writes timeline.csv and the chart timeline_monthly (PNG, PDF, data as CSV).
+    """
     from tariffcalc import analysis
+    from tariffcalc.report import analysis_charts
 
     plan = analysis.load_timeline(timeline_file)
     first, flowset = _first_result(
@@ -178,11 +227,14 @@ def timeline(timeline_file, year, flow_paths, baseline, out, quiet) -> None:
         }
         for r in plan.regimes
     ]
+    ctx = analysis_charts.context(first, flowset, plan.title)
+    chart = analysis_charts.timeline_chart(table, plan.title, year, len(plan.regimes), ctx)
     folder = _write(
         out,
         {"timeline": table},
         {"command": "timeline", "title": plan.title, "year": year, "regimes": regimes},
         flowset,
+        ([chart], ctx),
     )
     if not quiet:
         _emit(table[["month", "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from tariffcalc import countries, hs
 from tariffcalc.errors import FlowsError, UnknownCodeError, suggest
 from tariffcalc.report.tables import neutralise
 from tariffcalc.sources import FIELDS, REQUIRED, SOURCES, UNITS, adapters, cells, tables
+
+if TYPE_CHECKING:
+    from tariffcalc.stream import PairTotals
 
 __all__ = [
     "FIELDS",
@@ -604,16 +608,23 @@ def _fast_path(path: Path, importer: str) -> FlowSet | None:
     totals = stream.pair_totals(path, importer)
     if totals is None:
         return None
+    parquet = path.suffix.lower() == ".parquet"
+    return pair_flowset(
+        totals, str(path), sha256(path), parquet, "streamed and summed by partner and product"
+    )
+
+
+def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how: str) -> FlowSet:
+    """The :class:`FlowSet` of one clean canonical input summed by pair (``how``: how it was summed)."""
     flows = pd.DataFrame(
         {"partner": totals.partner, "hs": totals.code, "period": "", "value_usd": totals.value}
     )
     unknown_codes = [c for c in totals.code_rows if not hs.in_nomenclature(c)]
-    outside = np.isin(totals.code, unknown_codes)
-    total = float(totals.value.sum())
-    parquet = path.suffix.lower() == ".parquet"
+    outside = pd.Series(totals.code).isin(unknown_codes).to_numpy()  # hashed: np.isin sorts object arrays
+    total = math.fsum(totals.value)  # correctly rounded: the same whatever the order of the pairs
     report = FileReport(
-        path=str(path),
-        sha256=sha256(path),
+        path=path,
+        sha256=digest,
         rows=totals.rows,
         accepted_rows=totals.rows,
         rejected_rows=0,
@@ -621,12 +632,12 @@ def _fast_path(path: Path, importer: str) -> FlowSet | None:
         accepted_value_usd=total,
         rejected_value_usd=0.0,
         source="canonical",
-        how="clean canonical file, streamed and summed by partner and product",
+        how=f"clean canonical file, {how}",
         encoding="parquet" if parquet else "utf-8",
         delimiter="" if parquet else "comma",
         number_format="plain",
         not_in_nomenclature_rows=sum(totals.code_rows[c] for c in unknown_codes),
-        not_in_nomenclature_value_usd=float(totals.value[outside].sum()),
+        not_in_nomenclature_value_usd=math.fsum(totals.value[outside]),
     )
     ledger = pd.DataFrame(columns=[*REJECT_COLUMNS, *totals.columns])
     return FlowSet(flows=flows, rejects=ledger, files=[report], issues=_no_issues())
@@ -655,6 +666,11 @@ def load_flows(
     if isinstance(paths, str | Path):
         paths = [paths]
     parts = [read_flowset(path, importer, source, column_map, units, aggregate) for path in paths]
+    return combine_flowsets(parts, strict)
+
+
+def combine_flowsets(parts: list[FlowSet], strict: bool = False) -> FlowSet:
+    """One :class:`FlowSet` of the files of ``parts``; :class:`FlowsError` as :func:`load_flows` says."""
     flows = pd.concat([p.flows for p in parts], ignore_index=True)
     with_rows = [p.rejects for p in parts if len(p.rejects)]
     ledger = pd.concat(with_rows, ignore_index=True) if with_rows else parts[0].rejects

@@ -56,15 +56,17 @@ class _Codes:
     def __init__(self, normalise, valid):
         self.ids: dict[str, int] = {}
         self.values: list[str] = []
+        self.invalid = ""
         self._normalise, self._valid = normalise, valid
 
     def map(self, dictionary: pa.Array) -> np.ndarray | None:
-        """Ids of a chunk's dictionary entries, or None if an entry is invalid."""
+        """Ids of a chunk's dictionary entries, or None if an entry is invalid (kept in ``invalid``)."""
         out = np.empty(len(dictionary), dtype=np.int64)
         for i, raw in enumerate(dictionary.to_pylist()):
             value = self._normalise(raw or "")
             if value not in self.ids:
                 if not self._valid(value):
+                    self.invalid = value
                     return None
                 self.ids[value] = len(self.values)
                 self.values.append(value)
@@ -88,27 +90,78 @@ def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
     yield from reader
 
 
-def _header(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
+    """The column names of a CSV (first line) or Parquet file."""
     if path.suffix.lower() == ".parquet":
         return pq.ParquetFile(path).schema_arrow.names
     with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
         return [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(",")]
 
 
-def _column_ids(column: pa.Array, codes: _Codes) -> np.ndarray | None:
+class NotClean(ValueError):
+    """A chunk needs the careful reader; the message says the first thing found wrong."""
+
+
+def _code_maps() -> tuple[_Codes, _Codes, _Codes]:
+    """Fresh id maps of partners, HS codes and periods, each validating a distinct value once."""
+    known = countries.partner_names()
+    partners = _Codes(lambda s: s.strip().upper(), known.__contains__)
+    codes = _Codes(lambda s: re.sub(hs.SEPARATORS, "", s), lambda s: bool(_CODE.match(s)))
+    periods = _Codes(str.strip, lambda s: s == "" or bool(_PERIOD.match(s)))
+    return partners, codes, periods
+
+
+def _column_ids(column: pa.Array | pa.ChunkedArray, codes: _Codes, name: str) -> np.ndarray:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
     if not pa.types.is_dictionary(column.type):
         column = column.dictionary_encode()
     if column.null_count:
-        return None
+        raise NotClean(f"empty {name}")
+    if not (pa.types.is_string(column.dictionary.type) or pa.types.is_large_string(column.dictionary.type)):
+        raise NotClean(f"{name} is not text ({column.dictionary.type})")
     lookup = codes.map(column.dictionary)
-    return None if lookup is None else lookup[column.indices.to_numpy(zero_copy_only=False)]
+    if lookup is None:
+        raise NotClean(f"{name} {codes.invalid!r}")
+    return lookup[column.indices.to_numpy(zero_copy_only=False)]
+
+
+def chunk_ids(
+    chunk: pa.RecordBatch | pa.Table, partners: _Codes, codes: _Codes, periods: _Codes, importer: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Partner, code and period ids and values (USD) of one chunk, or :class:`NotClean` at the first doubt.
+
+    The checks of the fast path on one chunk: known partner, valid code and period (each distinct value
+    validated once, through the id maps), the reporter equal to ``importer``, a finite value between 0
+    and ``MAX_VALUE_USD``. Duplicates and subtotals span chunks and are checked by the callers.
+    """
+    names = chunk.schema.names
+    p = _column_ids(chunk.column("partner"), partners, "partner")
+    c = _column_ids(chunk.column("hs"), codes, "hs code")
+    t = (
+        _column_ids(chunk.column("period"), periods, "period")
+        if "period" in names
+        else np.zeros(chunk.num_rows, np.int64)
+    )
+    if "reporter" in names:
+        reporter = chunk.column("reporter").cast(pa.string()).to_pylist()
+        other = {(r or "").strip().upper() for r in set(reporter)} - {importer}
+        if other:
+            raise NotClean(f"reporter {sorted(other)[0]!r} is not the importer {importer}")
+    value = chunk.column("value_usd")
+    if value.null_count or (not pa.types.is_floating(value.type) and not pa.types.is_integer(value.type)):
+        raise NotClean(f"value_usd is empty or not a number ({value.type})")
+    value = value.to_numpy(zero_copy_only=False).astype(float)
+    if not np.all(np.isfinite(value)) or np.any(value < 0) or np.any(value > MAX_VALUE_USD):
+        raise NotClean(f"value_usd not a finite amount between 0 and {MAX_VALUE_USD:,.0f}")
+    return p, c, t, value
 
 
 def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader."""
     path = Path(path)
     try:
-        header = _header(path)
+        header = read_header(path)
     except (OSError, pa.ArrowInvalid):
         return None
     if len(set(header)) != len(header):
@@ -116,10 +169,7 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     wanted = [c for c in ("partner", "hs", "period", "reporter", "value_usd") if c in header]
     if not {"partner", "hs", "value_usd"} <= set(wanted):
         return None
-    known = countries.partner_names()
-    partners = _Codes(lambda s: s.strip().upper(), known.__contains__)
-    codes = _Codes(lambda s: re.sub(hs.SEPARATORS, "", s), lambda s: bool(_CODE.match(s)))
-    periods = _Codes(str.strip, lambda s: s == "" or bool(_PERIOD.match(s)))
+    partners, codes, periods = _code_maps()
     capacity = (256, 4096)
     sums = np.zeros(capacity[0] * capacity[1])
     seen = np.zeros(capacity[0] * capacity[1], dtype=np.uint64)
@@ -127,26 +177,8 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     rows = 0
     try:
         for batch in _batches(path, wanted):
-            p = _column_ids(batch.column("partner"), partners)
-            c = _column_ids(batch.column("hs"), codes)
-            t = (
-                _column_ids(batch.column("period"), periods)
-                if "period" in wanted
-                else np.zeros(batch.num_rows, int)
-            )
-            if p is None or c is None or t is None or len(periods.values) > MAX_PERIODS:
-                return None
-            if "reporter" in wanted:
-                reporter = batch.column("reporter").cast(pa.string()).to_pylist()
-                if any((r or "").strip().upper() != importer for r in set(reporter)):
-                    return None
-            value = batch.column("value_usd")
-            if value.null_count or (
-                not pa.types.is_floating(value.type) and not pa.types.is_integer(value.type)
-            ):
-                return None
-            value = value.to_numpy(zero_copy_only=False).astype(float)
-            if not np.all(np.isfinite(value)) or np.any(value < 0) or np.any(value > MAX_VALUE_USD):
+            p, c, t, value = chunk_ids(batch, partners, codes, periods, importer)
+            if len(periods.values) > MAX_PERIODS:
                 return None
             if len(partners.values) > capacity[0] or len(codes.values) > capacity[1]:
                 sums, seen, capacity = _grow((sums, seen), capacity, len(partners.values), len(codes.values))
@@ -159,11 +191,11 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
                 np.concatenate([code_rows, np.zeros(len(per_code) - len(code_rows), np.int64)]) + per_code
             )
             rows += batch.num_rows
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
         return None
     shape = (len(partners.values), len(codes.values))
     present = seen.reshape(capacity)[: shape[0], : shape[1]] != 0
-    if _has_subtotals(present, codes.values):
+    if has_subtotals(present, codes.values):
         return None
     p_idx, c_idx = np.nonzero(present)
     return PairTotals(
@@ -176,7 +208,7 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     )
 
 
-def _has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
+def has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
     """True if a partner has a code that is a prefix of another of its codes (HS 0101 beside 0101210010).
 
     The careful reader rejects such subtotals per partner and period; checking per partner over all
@@ -225,3 +257,45 @@ def _has_duplicates(key: np.ndarray, period: np.ndarray, seen: np.ndarray) -> bo
         return True
     seen |= total
     return False
+
+
+PARTIAL_COLUMNS = ("key", "value_usd", "rows", "periods")
+"""Columns of :func:`partial_totals`: summing them by ``key`` over chunks gives the totals of all chunks."""
+_PARTNER_SHIFT, _CODE_SHIFT = 49, 14
+_NO_PERIOD = 10_000
+"""Year of rows without a period (``period`` empty or absent): above every YYYY."""
+
+
+def partial_totals(chunk: pa.RecordBatch | pa.Table, importer: str = "USA") -> dict[str, np.ndarray]:
+    """Sums of one chunk on its own, by (partner, hs, year), for chunks read and summed independently.
+
+    The same checks as :func:`pair_totals` (:func:`chunk_ids`, and no duplicate key within the chunk),
+    raising :class:`NotClean` at the first doubt. ``key`` encodes the partner, the code and the year of the
+    period the same way on every machine (:func:`decode_keys`); ``periods`` is the mask of the periods of
+    that year the key has rows for (bit 0: the year itself or no period, bits 1-12: months), so summing
+    the columns by key over chunks keeps ``popcount(periods) == rows`` exactly when no (partner, hs,
+    period) key occurs in two chunks.
+    """
+    partners, codes, periods = _code_maps()
+    p, c, t, value = chunk_ids(chunk, partners, codes, periods, importer)
+    known = {name: i for i, name in enumerate(sorted(countries.partner_names()))}
+    partner = np.array([known[name] for name in partners.values], dtype=np.int64)
+    code = np.array([int("1" + s) for s in codes.values], dtype=np.int64)
+    year = np.array([int(s[:4]) if s else _NO_PERIOD for s in periods.values], dtype=np.int64)
+    bit = np.array([1 << int(s[5:]) if len(s) > 4 else 1 for s in periods.values], dtype=np.float64)
+    key = (partner[p] << _PARTNER_SHIFT) | (code[c] << _CODE_SHIFT) | year[t]
+    unique, inverse = np.unique(key, return_inverse=True)
+    mask = np.bincount(inverse, weights=bit[t]).astype(np.int64)
+    rows = np.bincount(inverse)
+    if np.any(np.bitwise_count(mask) != rows):
+        raise NotClean("duplicate (partner, hs, period) rows")
+    return {"key": unique, "value_usd": np.bincount(inverse, weights=value), "rows": rows, "periods": mask}
+
+
+def decode_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Partners (ISO3), codes and years (``_NO_PERIOD`` for none) of the keys of :func:`partial_totals`."""
+    key = np.asarray(key, dtype=np.int64)
+    partners = np.array(sorted(countries.partner_names()), dtype=object)
+    code = (key >> _CODE_SHIFT) & ((1 << (_PARTNER_SHIFT - _CODE_SHIFT)) - 1)
+    codes = np.array([str(number)[1:] for number in code.tolist()], dtype=object)
+    return partners[key >> _PARTNER_SHIFT], codes, key & ((1 << _CODE_SHIFT) - 1)

@@ -37,6 +37,12 @@ MONEY = ("imports_usd", "baseline_duty_usd", "scenario_duty_usd", "added_duty_us
 LEVEL_NAMES = {2: "HS chapter", 4: "HS heading", 6: "HS subheading", 8: "HTS8 line", 10: "HTS10 line"}
 """What a product is at each level of digits (singular; add "s" for the plural)."""
 CHART_FORMATS = ("png", "pdf")
+STATIC_NOTE = "Static estimate: trade held at its observed value."
+"""What the source line of a static chart says about the model."""
+RESPONSE_NOTE = (
+    "After the trade response: CES Armington partial equilibrium (docs/model.md); parameters in summary.json."
+)
+"""What the source line of a response chart says instead."""
 ROW_HEIGHT = 0.27
 """Height of one bar row, inches."""
 ROW_HEIGHT_TWO_LINES = 0.36
@@ -83,6 +89,8 @@ class Chart:
     """Draws the plot into a (sub)figure of the given width in inches."""
     body_height: float
     """Height of the plot area of a stand-alone chart, inches."""
+    source: str | None = None
+    """The source line when it differs from the context's (charts of the response model say so)."""
 
 
 def context(result: Result, flowset: FlowSet) -> Context:
@@ -91,8 +99,7 @@ def context(result: Result, flowset: FlowSet) -> Context:
     importer = "US" if scenario.importer == "USA" else scenario.importer
     source = (
         f"Source: {summary.data_source(flowset)}. Scenario {scenario.name} ({scenario.title}) evaluated on "
-        f"{result.as_of.isoformat()}, against {result.baseline.name}. Static estimate: trade held at its "
-        "observed value. Chart: tariffcalc."
+        f"{result.as_of.isoformat()}, against {result.baseline.name}. {STATIC_NOTE} Chart: tariffcalc."
     )
     return Context(
         importer=importer,
@@ -257,14 +264,18 @@ def _annotate(
     texts: list[str],
     left: np.ndarray,
     pad: float = 4,
-    color: str = style.INK,
+    color: str | list[str] = style.INK,
+    rows: np.ndarray | None = None,
 ) -> None:
     """Write ``texts`` beside bars spanning ``lows``–``highs`` and set the x range so that all of it fits.
 
     A text sits ``pad`` points left of its bar's low end where ``left`` is True, else right of its high end.
     ``width`` is the width of the plot area in inches and ``labels`` the y tick labels beside the axes.
+    ``rows`` are the y positions of the texts (default 0, 1, 2, …); ``color`` is one colour or one per text.
     """
-    for row, (low, high, text, on_left) in enumerate(zip(lows, highs, texts, left, strict=True)):
+    rows = np.arange(len(texts)) if rows is None else rows
+    colors = [color] * len(texts) if isinstance(color, str) else color
+    for row, low, high, text, on_left, ink in zip(rows, lows, highs, texts, left, colors, strict=True):
         ax.annotate(
             text,
             (low if on_left else high, row),
@@ -273,7 +284,7 @@ def _annotate(
             ha="right" if on_left else "left",
             va="center",
             fontsize=VALUE_SIZE,
-            color=color,
+            color=ink,
         )
     tick = max(style.text_width(line, LABEL_SIZE) for label in labels for line in label.split("\n"))
     axes = max(width - tick - 0.35, 1.0)
@@ -311,7 +322,7 @@ def _frame_lines(chart: Chart, ctx: Context, width: float) -> tuple[list[str], l
     return (
         style.wrap(chart.title, width - 0.1, style.TITLE_SIZE, max_lines=2, weight="bold"),
         style.wrap(chart.subtitle, width - 0.1, style.SUBTITLE_SIZE, max_lines=3),
-        style.wrap(ctx.source, width - 0.1, style.SOURCE_SIZE, max_lines=3),
+        style.wrap(chart.source or ctx.source, width - 0.1, style.SOURCE_SIZE, max_lines=3),
     )
 
 
@@ -602,6 +613,154 @@ def measure_chart(by_measure: pd.DataFrame, totals: dict[str, float], ctx: Conte
         plot=lambda body, width: _waterfall(body, width, data, unit),
         body_height=AXES_EXTRA + 0.4 * len(data),
     )
+
+
+# ------------------------------------------------------------------------------------------- response
+
+RESPONSE_MONEY = (*MONEY, "imports_after_usd", "duty_after_usd", "revenue_change_usd")
+"""Amounts (USD) of the response chart's table."""
+
+
+def response_table(by_partner: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Added effective rate (fractions) of the ``top`` partners by absolute static added duty, static and
+    after the trade response, then all partners together.
+
+    ``by_partner`` is the response's by-partner table (:meth:`Response.by_partner`). ``added_rate`` is the
+    static added duty ÷ imports; ``added_rate_after`` the duty after the response ÷ the imports after it,
+    less the baseline rate (the post-substitution added rate); ``revenue_change_usd`` is the duty after the
+    response less the baseline duty (USD). Partners without a change are never picked.
+    """
+    order = by_partner["added_duty_usd"].abs().sort_values(ascending=False, kind="stable").index
+    picked = [i for i in order if by_partner.at[i, "added_duty_usd"] != 0][:top]
+    after = ["scenario_rate_after", "added_rate_after"]
+    chosen = by_partner.loc[picked, ["partner", "partner_name", *RESPONSE_MONEY, *after]]
+    total = {"partner": "", "partner_name": "All partners"}
+    total |= {column: float(by_partner[column].sum()) for column in RESPONSE_MONEY}
+    imports, imports_after = total["imports_usd"], total["imports_after_usd"]
+    total["scenario_rate_after"] = total["duty_after_usd"] / imports_after if imports_after > 0 else 0.0
+    baseline = total["baseline_duty_usd"] / imports if imports > 0 else 0.0
+    total["added_rate_after"] = total["scenario_rate_after"] - baseline
+    table = pd.concat([chosen, pd.DataFrame([total])], ignore_index=True)
+    return _with_rates(table)[["partner", "partner_name", *RESPONSE_MONEY, "added_rate", *after]]
+
+
+def ladder_table(ladder: list[dict]) -> pd.DataFrame:
+    """The revenue ladder (``Response.summary()["revenue_ladder"]``) as a table: ``revenue_usd`` of each
+    step and ``change_usd``, its change from the step before (USD a year; 0 for the first step)."""
+    table = pd.DataFrame(ladder, columns=["step", "label", "revenue_usd", "note"])
+    table["change_usd"] = table["revenue_usd"].diff().fillna(0.0)
+    return table[["step", "label", "revenue_usd", "change_usd", "note"]]
+
+
+def _grouped(
+    ax,
+    width: float,
+    labels: list[str],
+    series: list[tuple[str, np.ndarray, list[str], str]],
+) -> None:
+    """One bar per series in every row, top to bottom in series order, each labelled with its text.
+
+    ``series`` holds (legend name, values in the axis unit, texts, colour). A legend sits above the axes
+    when there is more than one series.
+    """
+    rows = np.arange(len(labels))
+    height = 0.8 / len(series)
+    spots, lows, highs, texts = [], [], [], []
+    for index, (name, values, text, colour) in enumerate(series):
+        values = np.round(values, 9) + 0.0  # -1e-17 is drawn as 0; last-bit noise of sums never moves a pixel
+        at = rows - 0.4 + height * (index + 0.5)
+        ax.barh(at, values, height=height * 0.92, color=colour, label=name)
+        spots.append(at)
+        lows.append(np.minimum(values, 0))
+        highs.append(np.maximum(values, 0))
+        texts += text
+    low, high = np.concatenate(lows), np.concatenate(highs)
+    _annotate(ax, width, labels, low, high, texts, left=(high <= 0) & (low < 0), rows=np.concatenate(spots))
+    if len(series) > 1:
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(series), borderaxespad=0.2)
+
+
+def _response_bars(body: FigureBase, width: float, data: pd.DataFrame) -> None:
+    """Static and post-substitution added rate (percentage points) of each partner, paired bars."""
+    labels = [style.shorten(name, NAME_WIDTH) for name in data["partner_name"]]
+    ax, _ = _bar_axes(body, labels)
+    series = []
+    for column, name, colour in (
+        ("added_rate", "Static: trade unchanged", style.BLUE),
+        ("added_rate_after", "After the trade response", style.ORANGE),
+    ):
+        values = data[column].to_numpy() * 100
+        series.append((name, values, [f"{round(v, 1) + 0.0:+.1f}" for v in values], colour))
+    _grouped(ax, width, labels, series)
+    ax.axhline(len(data) - 1.5, color=style.LIGHT, linewidth=0.8)
+    ax.set_xlabel("Added effective tariff rate: added duty ÷ imports, percentage points")
+
+
+def response_chart(by_partner: pd.DataFrame, ctx: Context, top: int) -> Chart:
+    """Added effective rate by partner, static vs after the trade response (paired bars)."""
+    data = response_table(by_partner, top)
+    shown = len(data) - 1
+    return Chart(
+        name="added_rate_response_by_partner",
+        title=f"Added {ctx.importer} tariff rate by partner, static and after the trade response, {ctx.versus}, pp",
+        subtitle=(
+            f"{ctx.scenario_title}. The {shown} partners with the largest static added duty, and all partners. "
+            "After the response, imports shift to goods and partners with lower rates, so the duty paid per "
+            "dollar of imports falls: duty after ÷ imports after, less the baseline rate."
+        ),
+        data=data,
+        plot=lambda body, width: _response_bars(body, width, data),
+        body_height=AXES_EXTRA + 0.3 + 0.42 * len(data),
+        source=ctx.source.replace(STATIC_NOTE, RESPONSE_NOTE),
+    )
+
+
+def _ladder(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[float, str]) -> None:
+    """Horizontal bars of the revenue at each step of the ladder, joined by dotted steps."""
+    divisor, name = unit
+    labels = ["\n".join(style.wrap(text, 2.6, LABEL_SIZE, max_lines=2)) for text in data["label"]]
+    ax, y = _bar_axes(body, labels)
+    values = np.round(data["revenue_usd"].to_numpy() / divisor, 9)  # no last-bit noise of the model's sums
+    colours = [style.BLUE] + [style.ORANGE] * (len(data) - 1)
+    ax.barh(y, values, height=0.62, color=colours)
+    for row in range(len(data) - 1):
+        ax.plot([values[row]] * 2, [row + 0.31, row + 0.69], color=style.MUTED, linewidth=0.7, linestyle=":")
+    texts = [
+        _amount(v, divisor) + ("" if row == 0 else f"  ({'+' if c >= 0 else '−'}{_amount(abs(c), divisor)})")
+        for row, (v, c) in enumerate(zip(data["revenue_usd"], data["change_usd"], strict=True))
+    ]
+    lows, highs = np.minimum(values, 0), np.maximum(values, 0)
+    _annotate(ax, width, labels, lows, highs, texts, left=(highs <= 0) & (lows < 0))
+    ax.set_xlabel(f"Change in federal revenue, {name} a year")
+
+
+def ladder_chart(ladder: list[dict], ctx: Context) -> Chart:
+    """The revenue ladder as a step chart: static added duty, after the response, compliance, offsets."""
+    data = ladder_table(ladder)
+    unit = money_unit(data["revenue_usd"])
+    return Chart(
+        name="revenue_ladder",
+        title=f"Added {ctx.importer} revenue, from the static duty to the net budget effect, {ctx.versus}, {unit[1]}",
+        subtitle=(
+            f"{ctx.scenario_title}. Each step from the one above: the added duty on unchanged trade; the change in "
+            "duties once imports respond; less noncompliance and evasion; less the income and payroll tax offset. "
+            "Labels: revenue (change from the step above)."
+        ),
+        data=data,
+        plot=lambda body, width: _ladder(body, width, data, unit),
+        body_height=AXES_EXTRA + 0.44 * len(data),
+        source=ctx.source.replace(STATIC_NOTE, RESPONSE_NOTE),
+    )
+
+
+RESPONSE_CHART_NAMES = ("added_rate_response_by_partner", "revenue_ladder")
+"""Charts drawn only when a response model ran (``run --model armington``), after :data:`CHART_NAMES`."""
+
+
+def build_response(by_partner: pd.DataFrame, response: dict, ctx: Context, top: int = 15) -> list[Chart]:
+    """The charts of a response (in the order of :data:`RESPONSE_CHART_NAMES`) from the response's
+    by-partner table and its summary (``Response.summary()``)."""
+    return [response_chart(by_partner, ctx, top), ladder_chart(response["revenue_ladder"], ctx)]
 
 
 CHART_NAMES = (

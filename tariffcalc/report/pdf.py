@@ -1,7 +1,9 @@
 """report.pdf: a multi-page report of one run, built with matplotlib's PdfPages.
 
 Pages: a title page (scenario, dates, data, headline figures, contents), methods, one page per chart,
-the largest partners and products as tables, data quality, and the sources of every dataset and measure.
+with a response model the response (rates, revenue ladder, prices per household, trade creation and
+diversion, welfare, parameters) and its charts, the largest partners and products as tables, data
+quality, and the sources of every dataset and measure.
 Every page has a running header and "Page n of N"; A4 or US Letter.
 
 Why PdfPages and not a typesetting library (ReportLab, WeasyPrint, LaTeX): the charts are matplotlib
@@ -293,6 +295,113 @@ def _methods(layout: Layout, inputs: ReportInputs) -> list[Item]:
     ]
 
 
+def _value(value: Any) -> str:
+    """A model parameter's value as text (up to four significant digits; thousands separated; billions as bn)."""
+    if isinstance(value, float | int) and abs(value) >= 1e9:
+        return f"{value / 1e9:,.0f} bn"
+    if isinstance(value, float | int) and abs(value) >= 1e5:
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if isinstance(value, float | int) else str(value)
+
+
+def _response(layout: Layout, inputs: ReportInputs) -> list[Item]:
+    """The trade and price response: rates, the revenue ladder, prices per household with the range,
+    trade creation and diversion, welfare and the parameters."""
+    response, ctx = inputs.figures["response"], inputs.context
+    rates, trade, welfare, prices = (response[k] for k in ("effective_rates", "trade", "welfare", "prices"))
+    ladder = charts.ladder_table(response["revenue_ladder"])
+    unit = charts.money_unit(ladder["revenue_usd"])
+    pp = "{:+.1f} pp".format
+    estimates = [("Central", "central"), ("Low", "low"), ("High", "high")]
+    return [
+        *layout.heading("After trade responds", H1),
+        *layout.paragraph(
+            "The static figures hold trade at its observed value. This run also solves the "
+            f"{response['description']}, in {response['markets']:,} product markets: buyers move to goods and "
+            "partners whose prices rise less, and buy less in all. The figures are annual, at 2024 trade values, "
+            "with the tariffs fully in force. The charts after this page show the added rate by partner and the "
+            "revenue ladder."
+        ),
+        *layout.heading("Effective tariff rate"),
+        *layout.paragraph(
+            f"Before substitution (static): {_pct(rates['static_scenario_rate'])}, "
+            f"{pp(rates['static_added_rate'] * 100)} on the baseline's {_pct(rates['baseline_rate'])}. After the "
+            f"response (duty after ÷ imports after): {_pct(rates['post_substitution_scenario_rate'])}, "
+            f"{pp(rates['post_substitution_added_rate'] * 100)}."
+        ),
+        *layout.heading(f"Revenue ladder, {unit[1]} a year"),
+        *layout.table(
+            [
+                Column("Step", 2.3, lines=2),
+                Column(f"Revenue, {unit[1]}", 0.9, "right"),
+                Column("Change", 0.75, "right"),
+                Column("How", layout.text_width - 3.95, lines=2),
+            ],
+            [
+                [row["label"], _bn(row["revenue_usd"], unit), _bn(row["change_usd"], unit), row["note"]]
+                for _, row in ladder.iterrows()
+            ],
+        ),
+        *layout.heading("Consumer prices and households"),
+        *layout.table(
+            [
+                Column("Estimate", 1.0),
+                Column("Import prices", 1.05, "right"),
+                Column("Pass-through", 1.0, "right"),
+                Column("Price level", 1.0, "right"),
+                Column("Consumer cost, $", 1.45, "right"),
+                Column("Per household, $ a year", layout.text_width - 5.5, "right"),
+            ],
+            [
+                [
+                    label,
+                    f"{prices[key]['import_price_change']:+.2%}",
+                    f"{prices[key]['pass_through']:.0%}",
+                    f"{prices[key]['price_level_change']:+.2%}",
+                    f"{prices[key]['consumer_cost_usd']:,.0f}",
+                    f"{prices[key]['cost_per_household_usd']:,.0f}",
+                ]
+                for label, key in estimates
+            ],
+        ),
+        *layout.paragraph(prices["note"], SMALL + 0.6),
+        *layout.heading("Trade creation and diversion"),
+        *layout.paragraph(
+            f"Imports change from {_usd(trade['imports_usd'])} to {_usd(trade['imports_after_usd'])} "
+            f"({trade['trade_creation_share']:+.1%}). This change is the trade creation (negative when imports "
+            "fall), shared among partners by their share of each market. Trade diversion moves "
+            f"{_usd(trade['trade_diversion_gross_usd'])} of purchases between partners within the same products "
+            "(gross: half the sum of the absolute shifts; "
+            "it nets to zero). by_partner.csv has both for every partner."
+        ),
+        *layout.heading(f"Welfare of {ctx.importer} buyers and the Treasury, $ a year"),
+        *layout.table(
+            [Column("Change", layout.text_width - 1.6), Column("USD a year", 1.6, "right")],
+            [
+                ["Consumer surplus", f"{welfare['consumer_surplus_change_usd']:,.0f}"],
+                ["Tariff revenue", f"{welfare['revenue_change_usd']:,.0f}"],
+                ["Foreign producer surplus", f"{welfare['producer_surplus_change_usd']:,.0f}"],
+                ["Deadweight loss", f"{welfare['deadweight_loss_usd']:,.0f}"],
+                [
+                    "Importer's net welfare (consumers + revenue)",
+                    f"{welfare['importer_net_welfare_usd']:,.0f}",
+                ],
+            ],
+        ),
+        *layout.heading("Parameters"),
+        *layout.table(
+            [
+                Column("Parameter", 2.1),
+                Column("Value", 1.05, "right"),
+                Column("Unit", 1.25),
+                Column("Source", layout.text_width - 4.4, lines=4),
+            ],
+            [[p["name"], _value(p["value"]), p["unit"], p["source"]] for p in response["parameters"]],
+            size=SMALL,
+        ),
+    ]
+
+
 def _tables(layout: Layout, inputs: ReportInputs) -> list[Item]:
     """The largest partners and products by added duty, as tables."""
     totals = inputs.figures["totals"]
@@ -494,7 +603,8 @@ def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tup
         f"Scenario {ctx.scenario}, evaluated on {ctx.as_of.isoformat()}, against {figures['baseline']['name']}: "
         f"{figures['baseline']['title']}.",
         f"Data: {figures['data']['source']}; period {', '.join(figures['data']['periods']) or 'not given'}.",
-        f"Static estimate; products at the {charts.LEVEL_NAMES[ctx.level]} level.",
+        f"Static estimate; products at the {charts.LEVEL_NAMES[ctx.level]} level."
+        + (" With the trade and price response (section Response)." if "response" in figures else ""),
     ]
     for text in about:
         for line in style.wrap(text, layout.text_width, BODY + 1):
@@ -584,7 +694,11 @@ def pages(inputs: ReportInputs, paper: str = "a4") -> list[Page]:
     """Every page of the report after the title page, in order."""
     layout = Layout(paper)
     out = layout.paginate("Methods", _methods(layout, inputs))
-    out += [Page("Charts", chart=chart) for chart in inputs.charts]
+    static = [chart for chart in inputs.charts if chart.name not in charts.RESPONSE_CHART_NAMES]
+    out += [Page("Charts", chart=chart) for chart in static]
+    if "response" in inputs.figures:
+        out += layout.paginate("Response", _response(layout, inputs))
+        out += [Page("Response", chart=chart) for chart in inputs.charts if chart not in static]
     out += layout.paginate("Tables", _tables(layout, inputs))
     out += layout.paginate("Data quality", _quality(layout, inputs))
     out += layout.paginate("Sources", _sources(layout, inputs))

@@ -61,6 +61,30 @@ COLUMNS = {
     "line": "Line number in the input file (the header is line 1)",
     "reason": "Why the row was rejected",
     "value_usd_parsed": "The row's value as read, USD (0 when unreadable)",
+    "imports_after_usd": "Imports after the trade response, USD (response model)",
+    "duty_after_usd": "Scenario duty on the imports after the response, USD",
+    "trade_creation_usd": "Share of the market's change in imports, USD (negative when imports fall)",
+    "trade_diversion_usd": "Change in imports beyond the trade creation, USD (nets to zero in each market)",
+    "revenue_change_usd": "Duty after the response minus the baseline duty, USD",
+    "consumer_surplus_change_usd": "Change in buyers' consumer surplus, USD",
+    "producer_surplus_change_usd": "Change in foreign producers' surplus, USD",
+    "deadweight_loss_usd": "Deadweight loss, USD",
+    "scenario_rate_after": "Duty after the response ÷ imports after the response",
+    "added_rate_after": "Post-substitution added rate: scenario_rate_after minus the baseline rate",
+    "price_index_change": "Change of the import price index (fraction), spending-weighted",
+    "world_price_change": "Change of the exporters' world price (fraction), value-weighted",
+    "step": "Step of the revenue ladder",
+    "label": "What the step is",
+    "revenue_usd": "Change in federal revenue at this step, USD a year",
+    "change_usd": "Change from the step above, USD a year",
+    "note": "How the step is computed",
+    "estimate": "Central estimate, or the low or high end of the range",
+    "import_price_change": "Spending-weighted change of import prices (fraction)",
+    "pass_through": "Share of the import price change passed on to consumer prices",
+    "import_share_of_consumption": "Import content of personal consumption (fraction)",
+    "price_level_change": "Change of the consumer price level (fraction)",
+    "consumer_cost_usd": "Cost to consumers, USD a year",
+    "cost_per_household_usd": "Average cost per household, USD a year",
 }
 """Meaning of every column the run's tables have (shown on the README sheet)."""
 
@@ -70,6 +94,8 @@ SHEETS = {
     "by_partner_product": "One row per partner × product at the run's HS level",
     "by_measure": "Duty of each measure in the scenario and the baseline, and what it adds",
     "rejects": "Input rows that could not be used, with file, line, reason and the raw cells",
+    "revenue_ladder": "Response model: revenue from the static added duty to the net budget effect",
+    "consumer_prices": "Response model: consumer prices and cost per household, central estimate and range",
 }
 """Sheet name → what it holds (the names of the CSV files of the run)."""
 
@@ -156,6 +182,7 @@ def _readme(
     book: xlsxwriter.Workbook,
     figures: Mapping[str, Any],
     sources: list[str],
+    names: list[str],
     cut: list[str],
     formats: _Formats,
 ):
@@ -183,7 +210,7 @@ def _readme(
     ]
     row = _readme_block(sheet, row + 2, "Run", rows, formats)
     note = " (cut at the sheet's row limit; the CSV file has every row)"
-    sheets = [(name, text + (note if name in cut else ""), None) for name, text in SHEETS.items()]
+    sheets = [(name, SHEETS[name] + (note if name in cut else ""), None) for name in names]
     row = _readme_block(sheet, row + 1, "Sheets", sheets, formats)
     row = _readme_block(sheet, row + 1, "Columns", [(k, v, None) for k, v in COLUMNS.items()], formats)
     _readme_block(sheet, row + 1, "Sources", [("", source, None) for source in sources], formats)
@@ -213,6 +240,17 @@ def _sources(figures: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def response_tables(response: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """The sheets of a response model's figures (``Response.summary()``): the revenue ladder (USD a year) and
+    the consumer prices with their range (fractions, USD a year)."""
+    from tariffcalc.report.charts import ladder_table
+
+    prices = pd.DataFrame(
+        [{"estimate": key, **response["prices"][key]} for key in ("central", "low", "high")]
+    )
+    return {"revenue_ladder": ladder_table(response["revenue_ladder"]), "consumer_prices": prices}
+
+
 def workbook_bytes(tables: Mapping[str, pd.DataFrame], figures: Mapping[str, Any]) -> bytes:
     """The bytes of report.xlsx: a README sheet, then one sheet per table of ``tables`` (name → DataFrame)."""
     buffer = io.BytesIO()
@@ -220,7 +258,7 @@ def workbook_bytes(tables: Mapping[str, pd.DataFrame], figures: Mapping[str, Any
     book.set_properties({"title": "tariffcalc report", "created": CREATED})
     formats = _Formats(book)
     cut = [name for name, table in tables.items() if len(table) > MAX_ROWS]
-    _readme(book, figures, _sources(figures), cut, formats)
+    _readme(book, figures, _sources(figures), list(tables), cut, formats)
     for name, table in tables.items():
         _add_table(book, name, table, formats)
     book.close()

@@ -1,0 +1,422 @@
+"""Charts of ``compare``, ``sweep`` and ``timeline`` (tariffcalc.analysis), in the house style of a run.
+
+Each function returns a :class:`~tariffcalc.report.charts.Chart` whose ``data`` is the exact table drawn
+(USD, rates as fractions), taken from the command's own CSV tables, so tests compare the two; the charts
+are framed and written by :mod:`tariffcalc.report.charts` (PNG at 200 dpi, vector PDF, data as CSV).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.figure import FigureBase
+from matplotlib.patches import Rectangle
+
+from tariffcalc.duties import Result
+from tariffcalc.flows import FlowSet
+from tariffcalc.report import charts, style, summary
+from tariffcalc.report.charts import AXES_EXTRA, NAME_WIDTH, ROW_HEIGHT, Chart, Context
+
+TOP_DIFFERENCES = 10
+"""Partners and products shown where the compared scenarios differ most."""
+PANEL_GAP = 0.35
+"""Vertical space between two stacked panels, inches."""
+LINE_HEIGHT = 2.3
+"""Height of one panel of a line chart, inches."""
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def context(first: Result, flowset: FlowSet, label: str, model: str | None = None) -> Context:
+    """The :class:`Context` of an analysis command; ``label`` names what was analysed (scenarios, a timeline)."""
+    note = charts.RESPONSE_NOTE if model not in (None, "static") else charts.STATIC_NOTE
+    importer = "US" if first.scenario.importer == "USA" else first.scenario.importer
+    return Context(
+        importer=importer,
+        scenario=label,
+        scenario_title=label,
+        as_of=first.as_of,
+        baseline=first.baseline.name,
+        level=first.level,
+        source=(
+            f"Source: {summary.data_source(flowset)}. {label}; every figure against {first.baseline.name} on the "
+            f"same flows. {note} Chart: tariffcalc."
+        ),
+    )
+
+
+def _stacked(body: FigureBase, heights: list[float]) -> list[FigureBase]:
+    """Sub-figures stacked top to bottom with these heights (inches), a gap between them."""
+    ratios = [h for height in heights for h in (height, PANEL_GAP)][:-1]
+    return list(body.subfigures(len(ratios), 1, height_ratios=ratios))[::2]
+
+
+def _money_texts(values: np.ndarray, divisor: float) -> list[str]:
+    return [charts._amount(v * divisor, divisor) for v in values]
+
+
+def _pp_texts(values: np.ndarray) -> list[str]:
+    return [f"{round(v, 1) + 0.0:+.1f}" for v in values]
+
+
+# ------------------------------------------------------------------------------------------ compare
+
+
+def compare_headline_table(totals: pd.DataFrame) -> pd.DataFrame:
+    """The headline figures of each compared scenario (compare_totals.csv): added duty (USD) and added rate
+    (fraction), and after the trade response when the model ran."""
+    after = [c for c in ("revenue_after_response_usd", "post_substitution_added_rate") if c in totals]
+    return totals[["scenario", "as_of", "imports_usd", "added_duty_usd", "added_rate", *after]].copy()
+
+
+def _headline(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[float, str]) -> None:
+    labels = [style.shorten(name, NAME_WIDTH) for name in data["scenario"]]
+    divisor, name = unit
+    response = "post_substitution_added_rate" in data
+    height = AXES_EXTRA + ROW_HEIGHT * len(data) * (2 if response else 1)
+    top, bottom = _stacked(body, [height, height])
+    for panel, (static, after, scale, texts, xlabel) in zip(
+        (top, bottom),
+        (
+            (
+                "added_duty_usd",
+                "revenue_after_response_usd",
+                divisor,
+                _money_texts,
+                f"Added duty, {name} a year",
+            ),
+            ("added_rate", "post_substitution_added_rate", 0.01, None, "Added effective tariff rate, pp"),
+        ),
+        strict=True,
+    ):
+        ax, _ = charts._bar_axes(panel, labels)
+        series = []
+        for column, legend, colour in (
+            (static, "Static: trade unchanged", style.BLUE),
+            (after, "After the trade response", style.ORANGE),
+        ):
+            if column in data:
+                values = data[column].to_numpy() / scale
+                text = texts(values, divisor) if texts else _pp_texts(values)
+                series.append((legend, values, text, colour))
+        charts._grouped(ax, width, labels, series)
+        ax.set_xlabel(xlabel)
+
+
+def compare_headline_chart(totals: pd.DataFrame, ctx: Context) -> Chart:
+    """Added duty and added effective rate of each scenario side by side (two panels of bars)."""
+    data = compare_headline_table(totals)
+    columns = [c for c in ("added_duty_usd", "revenue_after_response_usd") if c in data]
+    unit = charts.money_unit(data[columns].to_numpy().ravel())
+    response = "post_substitution_added_rate" in data
+    rows = len(data) * (2 if response else 1)
+    return Chart(
+        name="compare_headline",
+        title=f"Added {ctx.importer} duty and tariff rate by scenario, vs {ctx.baseline}, {unit[1]} and pp",
+        subtitle=(
+            f"{len(data)} scenarios on the same flows, each against {ctx.baseline}. Top: added duty a year; "
+            "bottom: added effective rate (added duty ÷ imports)."
+            + (
+                " Orange: after the trade response (revenue change; post-substitution rate)."
+                if response
+                else ""
+            )
+        ),
+        data=data,
+        plot=lambda body, width: _headline(body, width, data, unit),
+        source=ctx.source.replace(charts.STATIC_NOTE, charts.RESPONSE_NOTE) if response else None,
+        body_height=2 * (AXES_EXTRA + ROW_HEIGHT * rows + (0.3 if response else 0.0)) + PANEL_GAP,
+    )
+
+
+def compare_difference_table(
+    table: pd.DataFrame, keys: list[str], names: list[str], top: int
+) -> pd.DataFrame:
+    """The ``top`` rows of a compare table (already sorted by the largest difference) with each scenario's
+    added duty (USD) and added rate (fraction)."""
+    columns = [f"{n}.{figure}" for n in names for figure in ("added_duty_usd", "added_rate")]
+    return table.head(top)[[*keys, "imports_usd", *columns]].reset_index(drop=True)
+
+
+def _differences(
+    body: FigureBase, width: float, data: pd.DataFrame, labels: list[str], names: list[str], unit
+) -> None:
+    divisor, name = unit
+    ax, _ = charts._bar_axes(body, labels)
+    series = []
+    for index, scenario in enumerate(names):
+        values = data[f"{scenario}.added_duty_usd"].to_numpy() / divisor
+        series.append(
+            (scenario, values, _money_texts(values, divisor), style.PALETTE[index % len(style.PALETTE)])
+        )
+    charts._grouped(ax, width, labels, series)
+    ax.set_xlabel(f"Added duty, {name} a year")
+
+
+def compare_difference_chart(
+    table: pd.DataFrame, view: str, names: list[str], ctx: Context, top: int = TOP_DIFFERENCES
+) -> Chart:
+    """Added duty of each scenario for the partners (``view="by_partner"``) or products (``"by_product"``)
+    where the scenarios differ most (grouped bars, one colour per scenario)."""
+    partner = view == "by_partner"
+    keys = ["partner", "partner_name"] if partner else ["hs", "description"]
+    data = compare_difference_table(table, keys, names, top)
+    if partner:
+        labels = [style.shorten(text, NAME_WIDTH) for text in data["partner_name"]]
+        noun = "partners"
+    else:
+        labels = [charts.product_label(c, d) for c, d in zip(data["hs"], data["description"], strict=True)]
+        noun = f"{charts.LEVEL_NAMES[ctx.level]}s"
+    columns = [f"{n}.added_duty_usd" for n in names]
+    unit = charts.money_unit(data[columns].to_numpy().ravel())
+    row = max(charts._rows(labels), 0.16 * len(names) + 0.1)
+    return Chart(
+        name=f"compare_differ_{view}",
+        title=f"Where the scenarios differ most: added {ctx.importer} duty by {noun[:-1]}, {unit[1]}",
+        subtitle=(
+            f"The {len(data)} {noun} with the largest difference in added duty from {names[0]}, largest first; "
+            f"each bar: the scenario's added duty against {ctx.baseline}. Every row: compare_{view}.csv."
+        ),
+        data=data,
+        plot=lambda body, width: _differences(body, width, data, labels, names, unit),
+        body_height=AXES_EXTRA + 0.3 + row * len(data),
+    )
+
+
+# ------------------------------------------------------------------------------------------ sweep
+
+
+def sweep_table(table: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """sweep.csv (tidy) as one row per point: the parameters, then one column per figure."""
+    wide = table.pivot(index=params, columns="figure", values="value").sort_index().reset_index()
+    wide.columns.name = None
+    figures = [
+        c
+        for c in (
+            "added_duty_usd",
+            "revenue_after_response_usd",
+            "added_rate",
+            "post_substitution_added_rate",
+        )
+        if c in wide
+    ]
+    return wide[[*params, *figures]]
+
+
+def _mark(ax, value: float | None) -> None:
+    """A dashed vertical line at the scenario's own value of the swept parameter."""
+    if value is not None:
+        ax.axvline(value, color=style.MUTED, linewidth=0.9, linestyle="--", zorder=1)
+
+
+def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | None, unit) -> None:
+    divisor, name = unit
+    x = data[param].to_numpy()
+    axes = body.subplots(2, 1, sharex=True)
+    specs = (
+        (
+            (
+                ("added_duty_usd", "Static: trade unchanged"),
+                ("revenue_after_response_usd", "After the response"),
+            ),
+            divisor,
+            f"Added duty, {name} a year",
+            lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}",
+        ),
+        (
+            (
+                ("added_rate", "Static: trade unchanged"),
+                ("post_substitution_added_rate", "After the response"),
+            ),
+            0.01,
+            "Added effective rate, pp",
+            lambda v, _: f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}",
+        ),
+    )
+    for ax, (series, scale, ylabel, formatter) in zip(axes, specs, strict=True):
+        ax.grid(True, axis="both")
+        for (column, legend), colour in zip(series, (style.BLUE, style.ORANGE), strict=True):
+            if column in data:
+                ax.plot(
+                    x, data[column].to_numpy() / scale, color=colour, marker="o", markersize=3.5, label=legend
+                )
+        _mark(ax, default)
+        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(formatter))
+        ax.set_ylabel(ylabel)
+    axes[1].set_xlabel(param)
+    if default is not None:
+        axes[0].annotate(
+            f"scenario: {default:g}",
+            (default, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=charts.VALUE_SIZE,
+            color=style.MUTED,
+        )
+    if "post_substitution_added_rate" in data:
+        axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.2)
+
+
+def _grid(
+    body: FigureBase, data: pd.DataFrame, params: list[str], defaults: list[float | None], unit
+) -> None:
+    divisor, name = unit
+    first, second = params
+    xs, ys = np.unique(data[first].to_numpy()), np.unique(data[second].to_numpy())
+    grid = data.pivot(index=second, columns=first, values="added_duty_usd").reindex(index=ys, columns=xs)
+    values = grid.to_numpy(dtype=float) / divisor
+    norm = Normalize(vmin=min(0.0, float(np.nanmin(values))), vmax=max(float(np.nanmax(values)), 1e-9))
+    ax = body.add_subplot()
+    mesh = ax.pcolormesh(values, cmap=style.HEATMAP, norm=norm, edgecolors="white", linewidth=0.8)
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(
+            col + 0.5,
+            row + 0.5,
+            charts._amount(value * divisor, divisor),
+            ha="center",
+            va="center",
+            fontsize=6.8 if len(xs) > 8 else charts.VALUE_SIZE,
+            color="white" if float(norm(value)) > 0.55 else style.INK,
+        )
+    ax.set_xticks(np.arange(len(xs)) + 0.5, [f"{v:g}" for v in xs])
+    ax.set_yticks(np.arange(len(ys)) + 0.5, [f"{v:g}" for v in ys])
+    ax.set_xlabel(first)
+    ax.set_ylabel(second)
+    ax.tick_params(length=0)
+    ax.grid(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    hits = [
+        np.flatnonzero(np.isclose(axis, value)) if value is not None else np.array([], dtype=int)
+        for axis, value in zip((xs, ys), defaults, strict=True)
+    ]
+    if all(len(hit) for hit in hits):
+        ax.add_patch(
+            Rectangle((hits[0][0], hits[1][0]), 1, 1, fill=False, edgecolor=style.VERMILLION, linewidth=2.0)
+        )
+    bar = body.colorbar(mesh, ax=ax, shrink=0.7, aspect=22, pad=0.02)
+    bar.set_label(f"Added duty, {name} a year")
+    bar.outline.set_visible(False)
+
+
+def _default_words(params: list[str], defaults: list[float | None]) -> str:
+    known = [f"{p} = {v:g}" for p, v in zip(params, defaults, strict=True) if v is not None]
+    unknown = [p for p, v in zip(params, defaults, strict=True) if v is None]
+    text = f"The scenario's own value: {', '.join(known)}." if known else ""
+    if unknown:
+        text += f" {', '.join(unknown)} has no single value in the scenario (e.g. set by HS chapter)."
+    return text.strip()
+
+
+def sweep_chart(table: pd.DataFrame, params: list[str], defaults: list[float | None], ctx: Context) -> Chart:
+    """A line chart of the headline figures over one parameter, or a heat map of the added duty over two,
+    with the scenario's own value marked (dashed line; outlined cell)."""
+    data = sweep_table(table, params)
+    money = [c for c in ("added_duty_usd", "revenue_after_response_usd") if c in data]
+    unit = charts.money_unit(data[money].to_numpy().ravel())
+    marked = _default_words(params, defaults)
+    if len(params) == 1:
+        return Chart(
+            name="sweep_headline",
+            title=f"Added {ctx.importer} duty and tariff rate as {params[0]} varies, {ctx.versus}, {unit[1]} and pp",
+            subtitle=(
+                f"{len(data)} points from {data[params[0]].iloc[0]:g} to {data[params[0]].iloc[-1]:g}. {marked}"
+                + (" Dashed line: the scenario's value." if defaults[0] is not None else "")
+            ),
+            data=data,
+            plot=lambda body, width: _lines(body, data, params[0], defaults[0], unit),
+            body_height=2 * LINE_HEIGHT
+            + PANEL_GAP
+            + (0.3 if "post_substitution_added_rate" in data else 0.0),
+        )
+    rows = data[params[1]].nunique()
+    return Chart(
+        name="sweep_grid",
+        title=f"Added {ctx.importer} duty over {params[0]} and {params[1]}, {ctx.versus}, {unit[1]}",
+        subtitle=(
+            f"Each cell: the added duty a year with the two parameters set to its column and row. {marked}"
+            + (" Outlined: the scenario's values." if None not in defaults else "")
+        ),
+        data=data,
+        plot=lambda body, width: _grid(body, data, params, defaults, unit),
+        body_height=AXES_EXTRA + max(0.32 * rows, 1.5, style.text_width(params[1], style.BASE_SIZE) + 0.2),
+    )
+
+
+# ------------------------------------------------------------------------------------------ timeline
+
+
+def timeline_table(series: pd.DataFrame) -> pd.DataFrame:
+    """The figures of timeline.csv that the chart draws: month, imports and added duty (USD), rates."""
+    return series[
+        ["month", "imports_usd", "added_duty_usd", "baseline_rate", "scenario_rate", "added_rate"]
+    ].copy()
+
+
+def _timeline(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[float, str]) -> None:
+    divisor, name = unit
+    x = np.arange(len(data))
+    labels = [MONTHS[int(m[5:7]) - 1] for m in data["month"]]
+    ax, low = body.subplots(2, 1, sharex=True)
+    values = data["added_duty_usd"].to_numpy() / divisor
+    ax.bar(x, values, width=0.7, color=style.BLUE)
+    for spot, value in zip(x, values, strict=True):
+        if value:
+            ax.annotate(
+                f"{value:,.1f}",
+                (spot, value),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=charts.VALUE_SIZE - 0.6,
+            )
+    ax.set_ylim(min(0.0, float(values.min()) * 1.15), max(float(values.max()) * 1.15, 1e-9))
+    ax.set_xticks(x, labels)
+    ax.grid(True, axis="y")
+    ax.grid(False, axis="x")
+    ax.set_ylabel(f"Added duty, {name}")
+    ax = low
+    ax.plot(
+        x,
+        data["scenario_rate"] * 100,
+        color=style.VERMILLION,
+        marker="o",
+        markersize=3.5,
+        label="Effective rate",
+    )
+    ax.plot(
+        x,
+        data["baseline_rate"] * 100,
+        color=style.MUTED,
+        linestyle="--",
+        linewidth=1.0,
+        label="Baseline rate",
+    )
+    ax.set_ylim(0, max(float(data["scenario_rate"].max()) * 100 * 1.15, 1.0))
+    ax.set_xticks(x, labels)
+    ax.grid(True, axis="y")
+    ax.grid(False, axis="x")
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    ax.set_ylabel("Effective tariff rate, %")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.2)
+
+
+def timeline_chart(series: pd.DataFrame, title: str, year: int, regimes: int, ctx: Context) -> Chart:
+    """Monthly added duty (bars) and effective tariff rate (line) of a timeline's year."""
+    data = timeline_table(series)
+    unit = charts.money_unit(data["added_duty_usd"])
+    return Chart(
+        name="timeline_monthly",
+        title=f"Added {ctx.importer} duty and effective tariff rate by month, {year}, {unit[1]} and %",
+        subtitle=(
+            f"{title}: {regimes} dated regimes, each applied to the days it was in force, against {ctx.baseline}. "
+            "Flows are annual (a twelfth a month). Top: added duty a month; bottom: duty ÷ imports."
+        ),
+        data=data,
+        plot=lambda body, width: _timeline(body, width, data, unit),
+        body_height=2 * LINE_HEIGHT + PANEL_GAP,
+    )

@@ -84,8 +84,12 @@ class Result:
         return table.sort_values(["added_duty_usd", "partner"], ascending=[False, True], ignore_index=True)
 
     def product_codes(self) -> np.ndarray:
-        """Each pair's product at the table level (codes coarser than the level keep their own length)."""
-        return pd.Series(self.pair_code, dtype=object).str[: self.level].to_numpy()
+        """Each pair's product at the table level (codes coarser than the level keep their own length).
+
+        Cut once per distinct code, then gathered: pairs run to millions, distinct codes to thousands.
+        """
+        index, codes = pd.factorize(self.pair_code)
+        return np.array([code[: self.level] for code in codes], dtype=object)[index]
 
     def by_product(self) -> pd.DataFrame:
         """One row per product at ``level`` digits, largest added duty first."""

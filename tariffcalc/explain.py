@@ -16,7 +16,7 @@ import numpy as np
 from tariffcalc import countries, hs
 from tariffcalc.errors import UnknownCodeError
 from tariffcalc.scenario import Scenario, load_scenario
-from tariffcalc.schedule import EXACT, MeasureRates, resolve
+from tariffcalc.schedule import EXACT, MeasureRates, resolve, us_2024_observed_chapter
 
 
 def _period(m: MeasureRates) -> str:
@@ -92,8 +92,9 @@ def explain(
         raise UnknownCodeError(f"HS code {code!r} must have 2, 4, 6, 8 or 10 digits (e.g. 6109100012).")
     pair_partner = np.array([iso3], dtype=object)
     pair_code = np.array([code], dtype=object)
-    schedule = resolve(scenario, pair_partner, pair_code, as_of)
-    base = resolve(baseline, pair_partner, pair_code)
+    observed = us_2024_observed_chapter(code[:2])
+    schedule = resolve(scenario, pair_partner, pair_code, as_of, observed=observed)
+    base = resolve(baseline, pair_partner, pair_code, observed=observed)
     tier = str(schedule.observed_tier[0])
     cell = _observed_cell(tier, iso3, code)
     components = []

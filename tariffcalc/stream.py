@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -170,7 +171,10 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     if not {"partner", "hs", "value_usd"} <= set(wanted):
         return None
     partners, codes, periods = _code_maps()
-    capacity = (256, 4096)
+    capacity = (
+        256,
+        1 << 15,
+    )  # HTS10 files have ~20k codes; zeros are lazily allocated, so untouched cells are free
     sums = np.zeros(capacity[0] * capacity[1])
     seen = np.zeros(capacity[0] * capacity[1], dtype=np.uint64)
     code_rows = np.zeros(0, dtype=np.int64)
@@ -182,10 +186,11 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
                 return None
             if len(partners.values) > capacity[0] or len(codes.values) > capacity[1]:
                 sums, seen, capacity = _grow((sums, seen), capacity, len(partners.values), len(codes.values))
-            key = p * capacity[1] + c
-            if _has_duplicates(key, t.astype(np.uint64), seen):
+            # the chunk's distinct pairs, by hashing (no sort, no pass over the whole grid)
+            inverse, pairs = pd.factorize(p * capacity[1] + c)
+            if _has_duplicates(pairs, inverse, t.astype(np.uint64), seen):
                 return None
-            sums += np.bincount(key, weights=value, minlength=len(sums))
+            sums[pairs] += np.bincount(inverse, weights=value, minlength=len(pairs))
             per_code = np.bincount(c, minlength=len(codes.values))
             code_rows = (
                 np.concatenate([code_rows, np.zeros(len(per_code) - len(code_rows), np.int64)]) + per_code
@@ -241,21 +246,20 @@ def _grow(arrays: tuple[np.ndarray, ...], capacity: tuple[int, int], partners: i
     return (*grown, new)
 
 
-def _has_duplicates(key: np.ndarray, period: np.ndarray, seen: np.ndarray) -> bool:
+def _has_duplicates(pairs: np.ndarray, inverse: np.ndarray, period: np.ndarray, seen: np.ndarray) -> bool:
     """True if a (pair, period) key repeats in this chunk or was seen in an earlier chunk; else record them.
 
-    Each pair keeps a mask of the periods seen so far (bit ``period``), so the check costs memory per
-    pair, not per row. Within a chunk no sort is needed: adding the bits of a pair's rows gives their OR
-    exactly when no bit repeats, i.e. when the sum has as many bits set as the pair has rows.
+    ``pairs`` are the chunk's distinct pair cells and ``inverse`` each row's index into them. Each pair
+    keeps a mask of the periods seen so far (bit ``period``), so the check costs memory per pair, not per
+    row. Within a chunk no sort is needed: adding the bits of a pair's rows gives their OR exactly when no
+    bit repeats, i.e. when the sum has as many bits set as the pair has rows.
     """
-    bits = np.left_shift(np.uint64(1), period)
-    if np.any(seen[key] & bits):
+    bits = np.left_shift(np.uint64(1), period).astype(np.float64)
+    total = np.bincount(inverse, weights=bits, minlength=len(pairs)).astype(np.uint64)
+    rows = np.bincount(inverse, minlength=len(pairs))
+    if np.any(np.bitwise_count(total) != rows) or np.any(seen[pairs] & total):
         return True
-    total = np.bincount(key, weights=bits.astype(np.float64), minlength=len(seen)).astype(np.uint64)
-    rows = np.bincount(key, minlength=len(seen))
-    if np.any(np.bitwise_count(total) != rows):
-        return True
-    seen |= total
+    seen[pairs] |= total
     return False
 
 

@@ -127,3 +127,15 @@ def test_headline_figures_are_in_the_published_range(default_result):
     totals = default_result.totals()
     assert 0.10 < totals["added_rate"] < 0.16
     assert totals["baseline_rate"] == pytest.approx(76_159_762_026 / 3_251_151_779_682)
+
+
+def test_chapter_restricted_observed_rates_equal_the_full_lookup():
+    """explain looks up one code in its chapter's rows only; the answers must not change."""
+    from tariffcalc.schedule import us_2024_observed, us_2024_observed_chapter
+
+    cases = [("DEU", "8428900390"), ("UKR", "6109100012"), ("ITA", "8479899599"), ("FRA", "9999999999")]
+    for partner, code in cases:
+        p, c = np.array([partner], dtype=object), np.array([code], dtype=object)
+        full_rate, full_tier = us_2024_observed().lookup(p, c)
+        part_rate, part_tier = us_2024_observed_chapter(code[:2]).lookup(p, c)
+        assert part_rate == pytest.approx(full_rate, rel=1e-12) and list(part_tier) == list(full_tier)

@@ -616,8 +616,10 @@ def _fast_path(path: Path, importer: str) -> FlowSet | None:
 
 def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how: str) -> FlowSet:
     """The :class:`FlowSet` of one clean canonical input summed by pair (``how``: how it was summed)."""
+    seen = sorted(p for p in totals.periods if p)
+    period = seen[0] if len(seen) == 1 else ""  # pairs are summed over periods; keep a single one
     flows = pd.DataFrame(
-        {"partner": totals.partner, "hs": totals.code, "period": "", "value_usd": totals.value}
+        {"partner": totals.partner, "hs": totals.code, "period": period, "value_usd": totals.value}
     )
     unknown_codes = [c for c in totals.code_rows if not hs.in_nomenclature(c)]
     outside = pd.Series(totals.code).isin(unknown_codes).to_numpy()  # hashed: np.isin sorts object arrays

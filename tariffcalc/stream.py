@@ -49,6 +49,7 @@ class PairTotals:
     code_rows: dict[str, int]
     rows: int
     columns: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()
 
 
 class _Codes:
@@ -210,6 +211,7 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
         code_rows=dict(zip(codes.values, code_rows.tolist(), strict=True)),
         rows=rows,
         columns=tuple(header),
+        periods=tuple(periods.values),
     )
 
 

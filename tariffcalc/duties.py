@@ -16,7 +16,7 @@ import pandas as pd
 
 from tariffcalc import countries, hs
 from tariffcalc.scenario import Scenario
-from tariffcalc.schedule import Schedule, resolve
+from tariffcalc.schedule import Schedule, remember_factorization, resolve
 
 VALUE_COLUMNS = (
     "imports_usd",
@@ -48,6 +48,12 @@ class Result:
     pair_value: np.ndarray
     scenario_schedule: Schedule
     baseline_schedule: Schedule
+    pair_partner_index: np.ndarray
+    """Each pair's index into ``partners`` (the distinct partners): tables aggregate on these integers."""
+    partners: np.ndarray
+    pair_code_index: np.ndarray
+    """Each pair's index into ``codes`` (the distinct product codes)."""
+    codes: np.ndarray
 
     @property
     def baseline_duty(self) -> np.ndarray:
@@ -76,34 +82,58 @@ class Result:
             table[f"{name}_rate"] = (table[f"{name}_duty_usd"] / value).fillna(0.0)
         return table
 
+    def _sums(self, index: np.ndarray, size: int) -> dict[str, np.ndarray]:
+        """Imports, baseline and scenario duty (USD) summed over pairs by an integer group ``index``."""
+        return {
+            "imports_usd": np.bincount(index, weights=self.pair_value, minlength=size),
+            "baseline_duty_usd": np.bincount(index, weights=self.baseline_duty, minlength=size),
+            "scenario_duty_usd": np.bincount(index, weights=self.scenario_duty, minlength=size),
+        }
+
     def by_partner(self) -> pd.DataFrame:
         """One row per partner, largest added duty first."""
-        table = self._pairs().groupby("partner", sort=True)[list(VALUE_COLUMNS[:3])].sum().reset_index()
+        table = pd.DataFrame(
+            {"partner": self.partners, **self._sums(self.pair_partner_index, len(self.partners))}
+        )
         table.insert(1, "partner_name", table["partner"].map(countries.partner_name))
         table = self._finish(table)
         return table.sort_values(["added_duty_usd", "partner"], ascending=[False, True], ignore_index=True)
 
-    def product_codes(self) -> np.ndarray:
-        """Each pair's product at the table level (codes coarser than the level keep their own length).
+    def _levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's product at the table level as an index into the distinct level codes, and those codes.
 
-        Cut once per distinct code, then gathered: pairs run to millions, distinct codes to thousands.
+        Codes coarser than the level keep their own length. Cut once per distinct code, then gathered:
+        pairs run to millions, distinct codes to thousands.
         """
-        index, codes = pd.factorize(self.pair_code)
-        return np.array([code[: self.level] for code in codes], dtype=object)[index]
+        of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
+        return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
+
+    def product_codes(self) -> np.ndarray:
+        """Each pair's product code at the table level (see :meth:`_levels`)."""
+        index, levels = self._levels()
+        return levels[index]
 
     def by_product(self) -> pd.DataFrame:
         """One row per product at ``level`` digits, largest added duty first."""
-        pairs = self._pairs().assign(hs=self.product_codes())
-        table = pairs.groupby("hs", sort=True)[list(VALUE_COLUMNS[:3])].sum().reset_index()
+        index, levels = self._levels()
+        table = pd.DataFrame({"hs": levels, **self._sums(index, len(levels))})
         table.insert(1, "description", hs.describe(table["hs"]))
         table = self._finish(table)
         return table.sort_values(["added_duty_usd", "hs"], ascending=[False, True], ignore_index=True)
 
     def by_partner_product(self) -> pd.DataFrame:
         """One row per partner × product at ``level`` digits, sorted by partner then product."""
-        pairs = self._pairs().assign(hs=self.product_codes())
-        table = pairs.groupby(["partner", "hs"], sort=True)[list(VALUE_COLUMNS[:3])].sum().reset_index()
-        return self._finish(table)
+        index, levels = self._levels()
+        cells, cell_of_pair = np.unique(self.pair_partner_index * len(levels) + index, return_inverse=True)
+        table = pd.DataFrame(
+            {
+                "partner": self.partners[cells // len(levels)],
+                "hs": levels[cells % len(levels)],
+                **self._sums(cell_of_pair, len(cells)),
+            }
+        )
+        table = self._finish(table)
+        return table.sort_values(["partner", "hs"], ignore_index=True)
 
     def by_measure(self) -> pd.DataFrame:
         """Duty each measure contributes (USD) in the scenario and the baseline, and what it adds.
@@ -225,8 +255,14 @@ def compute(
     partner_code, partners = pd.factorize(flows["partner"].to_numpy(dtype=object))
     hs_code, codes = pd.factorize(flows["hs"].to_numpy(dtype=object))
     pairs, row_pair = np.unique(partner_code.astype(np.int64) * len(codes) + hs_code, return_inverse=True)
-    pair_partner = np.asarray(partners, dtype=object)[pairs // max(len(codes), 1)]
-    pair_code = np.asarray(codes, dtype=object)[pairs % max(len(codes), 1)]
+    partners = np.asarray(partners, dtype=object)
+    codes = np.asarray(codes, dtype=object)
+    pair_partner_index = pairs // max(len(codes), 1)
+    pair_code_index = pairs % max(len(codes), 1)
+    pair_partner = partners[pair_partner_index]
+    pair_code = codes[pair_code_index]
+    remember_factorization(pair_partner, pair_partner_index, partners)
+    remember_factorization(pair_code, pair_code_index, codes)
     pair_value = np.bincount(row_pair, weights=flows["value_usd"].to_numpy(), minlength=len(pairs))
     return Result(
         scenario=scenario,
@@ -240,4 +276,8 @@ def compute(
         pair_value=pair_value,
         scenario_schedule=resolve(scenario, pair_partner, pair_code, on),
         baseline_schedule=resolve(baseline, pair_partner, pair_code),
+        pair_partner_index=pair_partner_index,
+        partners=partners,
+        pair_code_index=pair_code_index,
+        codes=codes,
     )

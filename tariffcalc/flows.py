@@ -618,8 +618,14 @@ def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how:
     """The :class:`FlowSet` of one clean canonical input summed by pair (``how``: how it was summed)."""
     seen = sorted(p for p in totals.periods if p)
     period = seen[0] if len(seen) == 1 else ""  # pairs are summed over periods; keep a single one
+    # object columns: pandas' Arrow strings would copy millions of strings twice (here and in compute)
     flows = pd.DataFrame(
-        {"partner": totals.partner, "hs": totals.code, "period": period, "value_usd": totals.value}
+        {
+            "partner": pd.Series(totals.partner, dtype=object),
+            "hs": pd.Series(totals.code, dtype=object),
+            "period": period,
+            "value_usd": totals.value,
+        }
     )
     unknown_codes = [c for c in totals.code_rows if not hs.in_nomenclature(c)]
     outside = pd.Series(totals.code).isin(unknown_codes).to_numpy()  # hashed: np.isin sorts object arrays

@@ -269,6 +269,11 @@ def product_scope(measure: Measure, codes: np.ndarray, on: dt.date) -> ProductSc
 _FACTORIZED: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
 
 
+def remember_factorization(values: np.ndarray, index: np.ndarray, uniques: np.ndarray) -> None:
+    """Record that ``values`` = ``uniques[index]`` (a caller that built the pair arrays knows it)."""
+    _FACTORIZED[:] = [*_FACTORIZED[-3:], (values, (index, np.asarray(uniques, dtype=object)))]
+
+
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and distinct values of a pair array; the last few answers are kept, because a run
     resolves the same pair arrays for the scenario and for the baseline."""

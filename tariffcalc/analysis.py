@@ -284,19 +284,51 @@ def load_timeline(path: str | Path) -> Timeline:
     return Timeline(str(data.get("title", path.stem)), tuple(regimes), path)
 
 
+def _monthly_flows(first: Result) -> dict[int, Result] | None:
+    """One result per calendar month when the flows are monthly (every period ``YYYY-MM``), else None."""
+    from tariffcalc import duties
+
+    periods = first.flows["period"].astype(str) if "period" in first.flows.columns else None
+    if periods is None or len(periods) == 0 or not periods.str.fullmatch(r"\d{4}-\d{2}").all():
+        return None
+    month = periods.str[5:].astype(int).to_numpy()
+    return {
+        m: duties.compute(first.flows[month == m], first.scenario, first.baseline, first.as_of, first.level)
+        for m in sorted(set(month))
+    }
+
+
 def timeline_series(first: Result, timeline: Timeline, year: int) -> pd.DataFrame:
     """Monthly added duty and effective tariff rate of ``year``, each regime weighted by its days in force.
 
-    Flows are annual: each month gets 1/12 of the annual value (the bundled 2024 imports are annual
-    totals). Days before the first regime count as the baseline (no added duty). Columns: ``month``
+    Annual flows (periods ``YYYY`` or none) give each month 1/12 of the annual value (the bundled 2024
+    imports are annual totals). Monthly flows (every period ``YYYY-MM``) give each calendar month its own
+    flows (matched by month, so 2024 monthly trade can price 2025 regimes); a month without flows has no
+    imports. Days before the first regime count as the baseline (no added duty). Columns: ``month``
     (YYYY-MM), ``imports_usd``, ``added_duty_usd``, ``baseline_rate``, ``scenario_rate``, ``added_rate``,
-    ``regimes`` (the regimes in force that month with their days).
+    ``regimes`` (the regimes in force that month with their days), ``flows`` (annual ÷ 12 or monthly).
     """
-    annual = {}
-    for regime in timeline.regimes:
-        key = (regime.scenario.name, regime.as_of)
-        if key not in annual:
-            annual[key] = first.with_scenario(regime.scenario, as_of=regime.as_of).totals()
+    monthly = _monthly_flows(first)
+    cache: dict[tuple[int, str, dt.date], float] = {}
+
+    def added_in(month: int, regime: Regime) -> float:
+        """Added duty (USD) of ``regime`` over a whole month of flows."""
+        key = (month if monthly else 0, regime.scenario.name, regime.as_of)
+        if key not in cache:
+            if monthly is None:
+                cache[key] = (
+                    first.with_scenario(regime.scenario, as_of=regime.as_of).totals()["added_duty_usd"] / 12
+                )
+            elif month in monthly:
+                cache[key] = (
+                    monthly[month]
+                    .with_scenario(regime.scenario, as_of=regime.as_of)
+                    .totals()["added_duty_usd"]
+                )
+            else:
+                cache[key] = 0.0
+        return cache[key]
+
     base = first.totals()
     rows = []
     for month in range(1, 13):
@@ -308,9 +340,15 @@ def timeline_series(first: Result, timeline: Timeline, year: int) -> pd.DataFram
             current = [r for r in timeline.regimes if r.start <= today]
             if current:
                 regime = current[-1]
-                added += annual[(regime.scenario.name, regime.as_of)]["added_duty_usd"] / 12 / days
+                added += added_in(month, regime) / days
                 parts.append(regime.scenario.name + "@" + regime.as_of.isoformat())
-        imports = base["imports_usd"] / 12
+        if monthly is None:
+            imports, baseline_rate = base["imports_usd"] / 12, base["baseline_rate"]
+        elif month in monthly:
+            totals = monthly[month].totals()
+            imports, baseline_rate = totals["imports_usd"], totals["baseline_rate"]
+        else:
+            imports, baseline_rate = 0.0, 0.0
         added_rate = added / imports if imports else 0.0
         summary = "; ".join(f"{name} ({parts.count(name)} d)" for name in dict.fromkeys(parts))
         rows.append(
@@ -318,10 +356,11 @@ def timeline_series(first: Result, timeline: Timeline, year: int) -> pd.DataFram
                 "month": f"{year}-{month:02d}",
                 "imports_usd": imports,
                 "added_duty_usd": added,
-                "baseline_rate": base["baseline_rate"],
-                "scenario_rate": base["baseline_rate"] + added_rate,
+                "baseline_rate": baseline_rate,
+                "scenario_rate": baseline_rate + added_rate,
                 "added_rate": added_rate,
                 "regimes": summary or "baseline",
+                "flows": "annual ÷ 12" if monthly is None else "monthly",
             }
         )
     return pd.DataFrame(rows)

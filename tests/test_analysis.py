@@ -184,3 +184,39 @@ def test_sweeping_a_model_parameter_runs_the_response(write_scenario, zero_basel
     assert post[0.0] == pytest.approx(840 / 3600)
     assert post[0.0] > post[1.0] > post[3.0]
     assert "import_demand_elasticity" in analysis.sweep_parameter_names(china)
+
+
+def test_timeline_with_monthly_flows_uses_each_months_flows(tmp_path, write_scenario, zero_baseline):
+    write_scenario(TEN, "ten")
+    write_scenario(CHINA, "china")
+    path = tmp_path / "t.toml"
+    path.write_text(
+        textwrap.dedent("""
+        [[regime]]
+        start = 2025-01-11
+        scenario = "ten.toml"
+        source = "s1"
+        [[regime]]
+        start = 2025-02-15
+        scenario = "china.toml"
+        source = "s2"
+    """)
+    )
+    plan = analysis.load_timeline(path)
+    data = pd.DataFrame(
+        {
+            "partner": ["CHN", "CHN", "DEU"],
+            "hs": ["95", "95", "84"],
+            "period": ["2024-01", "2024-02", "2024-02"],
+            "value_usd": [1200.0, 600.0, 2400.0],
+        }
+    )
+    series = analysis.timeline_series(compute(data, plan.regimes[0].scenario, zero_baseline), plan, 2025)
+    series = series.set_index("month")
+    # January's flows (CHN 1200) under ten for 21 of 31 days: 120 × 21/31
+    assert series.loc["2025-01", "added_duty_usd"] == pytest.approx(120 * 21 / 31)
+    # February's flows (CHN 600, DEU 2400): ten adds 300, china 540; 14 days each of 28
+    assert series.loc["2025-02", "added_duty_usd"] == pytest.approx(300 * 14 / 28 + 540 * 14 / 28)
+    assert series.loc["2025-02", "imports_usd"] == pytest.approx(3000.0)
+    assert series.loc["2025-03", "imports_usd"] == 0.0 and series.loc["2025-03", "added_duty_usd"] == 0.0
+    assert set(series["flows"]) == {"monthly"}

@@ -414,7 +414,12 @@ def timeline_chart(series: pd.DataFrame, title: str, year: int, regimes: int, ct
         title=f"Added {ctx.importer} duty and effective tariff rate by month, {year}, {unit[1]} and %",
         subtitle=(
             f"{title}: {regimes} dated regimes, each applied to the days it was in force, against {ctx.baseline}. "
-            "Flows are annual (a twelfth a month). Top: added duty a month; bottom: duty ÷ imports."
+            + (
+                "Flows are monthly (each month its own). "
+                if (series.get("flows") == "monthly").all()
+                else "Flows are annual (a twelfth a month). "
+            )
+            + "Top: added duty a month; bottom: duty ÷ imports."
         ),
         data=data,
         plot=lambda body, width: _timeline(body, width, data, unit),

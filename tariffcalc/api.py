@@ -269,7 +269,9 @@ def run(
 
             flowset = dask_engine.load_flows(flows, scenario.importer, scheduler, **(reading or {}))
         elif engine == "local" and scheduler is None:
-            flowset = load_flows(flows, importer=scenario.importer, aggregate=True, **(reading or {}))
+            flowset = load_flows(
+                flows, importer=scenario.importer, aggregate=True, progress=progress, **(reading or {})
+            )
         else:
             raise TariffcalcError(
                 f"Unknown engine {engine!r} (use 'local' or 'dask'; a scheduler needs 'dask')."

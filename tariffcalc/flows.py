@@ -24,6 +24,7 @@ import pandas as pd
 
 from tariffcalc import countries, hs
 from tariffcalc.errors import FlowsError, UnknownCodeError, suggest
+from tariffcalc.report.progress import Progress
 from tariffcalc.report.tables import neutralise
 from tariffcalc.sources import FIELDS, REQUIRED, SOURCES, UNITS, adapters, cells, tables
 
@@ -574,6 +575,7 @@ def read_flowset(
     column_map: Mapping[str, str] | None = None,
     units: str = "usd",
     aggregate: bool = False,
+    progress: Progress | None = None,
 ) -> FlowSet:
     """One file as a :class:`FlowSet` (with its issues), never raising for rejected rows (``validate``).
 
@@ -583,7 +585,7 @@ def read_flowset(
     reader instead, which repairs what it can and reports the rest with line numbers.
     """
     if aggregate and source in ("auto", "canonical") and not column_map and units == "usd":
-        fast = _fast_path(Path(path), importer)
+        fast = _fast_path(Path(path), importer, progress)
         if fast is not None:
             return fast
     read = _read(Path(path), importer, source, column_map, units)
@@ -599,13 +601,13 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fast_path(path: Path, importer: str) -> FlowSet | None:
+def _fast_path(path: Path, importer: str, progress: Progress | None = None) -> FlowSet | None:
     """The file summed by pair if it is clean and canonical (see :func:`tariffcalc.stream.pair_totals`)."""
     from tariffcalc import stream
 
     if not path.is_file():
         return None
-    totals = stream.pair_totals(path, importer)
+    totals = stream.pair_totals(path, importer, progress)
     if totals is None:
         return None
     parquet = path.suffix.lower() == ".parquet"
@@ -659,6 +661,7 @@ def load_flows(
     units: str = "usd",
     strict: bool = False,
     aggregate: bool = False,
+    progress: Progress | None = None,
 ) -> FlowSet:
     """Read one or more flow files (default: the bundled 2024 US imports) into one :class:`FlowSet`.
 
@@ -673,7 +676,7 @@ def load_flows(
         paths = [bundled.default_flows_path()]
     if isinstance(paths, str | Path):
         paths = [paths]
-    parts = [read_flowset(path, importer, source, column_map, units, aggregate) for path in paths]
+    parts = [read_flowset(path, importer, source, column_map, units, aggregate, progress) for path in paths]
     return combine_flowsets(parts, strict)
 
 

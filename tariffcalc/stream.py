@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from tariffcalc import countries, hs
 from tariffcalc.flows import MAX_VALUE_USD
+from tariffcalc.report.progress import Progress
 
 CHUNK_BYTES = 64 << 20
 """CSV block size read per chunk (bytes); Parquet files are read one row group batch at a time."""
@@ -76,10 +78,14 @@ class _Codes:
         return out
 
 
-def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+def _batches(path: Path, columns: list[str]) -> Iterator[tuple[pa.RecordBatch, float | None]]:
+    """The file's chunks, each with the share of the file read so far (0-1; None when unknown)."""
     if path.suffix.lower() == ".parquet":
         reader = pq.ParquetFile(path, read_dictionary=[c for c in columns if c != "value_usd"])
-        yield from reader.iter_batches(batch_size=1 << 20, columns=columns)
+        total, done = max(reader.metadata.num_rows, 1), 0
+        for batch in reader.iter_batches(batch_size=1 << 20, columns=columns):
+            done += batch.num_rows
+            yield batch, done / total
         return
     types = {c: (pa.float64() if c == "value_usd" else _TEXT) for c in columns}
     reader = pacsv.open_csv(
@@ -89,7 +95,8 @@ def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
             column_types=types, include_columns=columns, strings_can_be_null=False
         ),
     )
-    yield from reader
+    for batch in reader:  # pyarrow reads ahead, so the bytes consumed say little: no share for CSV
+        yield batch, None
 
 
 def read_header(path: Path) -> list[str]:
@@ -159,8 +166,13 @@ def chunk_ids(
     return p, c, t, value
 
 
-def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
-    """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader."""
+def pair_totals(
+    path: str | Path, importer: str = "USA", progress: Progress | None = None
+) -> PairTotals | None:
+    """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader.
+
+    ``progress`` (default: silent) hears, after each chunk, the rows and megabytes read and the rate.
+    """
     path = Path(path)
     try:
         header = read_header(path)
@@ -181,7 +193,9 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
     code_rows = np.zeros(0, dtype=np.int64)
     rows = 0
     try:
-        for batch in _batches(path, wanted):
+        progress = progress or Progress()
+        megabytes, started = path.stat().st_size / 1e6, time.perf_counter()
+        for batch, share in _batches(path, wanted):
             p, c, t, value = chunk_ids(batch, partners, codes, periods, importer)
             if len(periods.values) > MAX_PERIODS:
                 return None
@@ -197,6 +211,15 @@ def pair_totals(path: str | Path, importer: str = "USA") -> PairTotals | None:
                 np.concatenate([code_rows, np.zeros(len(per_code) - len(code_rows), np.int64)]) + per_code
             )
             rows += batch.num_rows
+            seconds = max(time.perf_counter() - started, 1e-9)
+            read = (
+                f"{share * megabytes:,.0f} of {megabytes:,.0f} MB"
+                if share is not None
+                else f"{megabytes:,.0f} MB file"
+            )
+            progress.detail(
+                f"reading {path.name}: {rows / 1e6:,.1f}M rows ({read}), {rows / seconds / 1e6:,.1f}M rows/s"
+            )
     except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
         return None
     shape = (len(partners.values), len(codes.values))

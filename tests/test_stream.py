@@ -116,3 +116,30 @@ def test_parquet_and_csv_give_the_same_totals(tmp_path):
     assert totals(stream.pair_totals(tmp_path / "f.parquet")) == totals(
         stream.pair_totals(tmp_path / "f.csv")
     )
+
+
+class Recorder(stream.Progress):
+    """Collects the progress details the reader reports."""
+
+    def __init__(self):
+        self.details: list[str] = []
+
+    def detail(self, text: str) -> None:
+        self.details.append(text)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_reports_rows_and_megabytes_read_per_chunk(tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 1024)
+    rows = [("CHN", f"{code:04d}", "2024", 1.0) for code in range(100, 600)]
+    frame = pd.DataFrame(rows, columns=["partner", "hs", "period", "value_usd"])
+    path = tmp_path / f"f{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    recorder = Recorder()
+    assert stream.pair_totals(path, progress=recorder).rows == 500
+    assert recorder.details, "no progress reported"
+    assert recorder.details[-1].startswith(f"reading f{suffix}: 0.0M rows")  # 500 rows
+    assert "MB" in recorder.details[-1] and "rows/s" in recorder.details[-1]

@@ -24,6 +24,9 @@ class Progress:
     def step(self, label: str) -> None:
         """A new step named ``label`` begins (the previous one is done)."""
 
+    def detail(self, text: str) -> None:
+        """Within the current step: how far it has got (e.g. rows and MB read)."""
+
     def finish(self) -> None:
         """All steps are done (also called when a run fails)."""
 
@@ -62,6 +65,12 @@ class TerminalProgress(Progress):
             self._bar.current_item = label
             self._bar.render_progress()
         self._begun = True
+
+    def detail(self, text: str) -> None:
+        """Show ``text`` as the current item without counting a step."""
+        if self._bar is not None:
+            self._bar.current_item = text
+            self._bar.render_progress()
 
     def finish(self) -> None:
         """Fill the bar and end its line."""

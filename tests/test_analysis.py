@@ -82,7 +82,9 @@ def test_sweep_parameter_errors_list_valid_names(write_scenario):
         analysis.parse_range("measure.flat.rate=0:1")
 
 
-def test_timeline_weights_regimes_by_days(tmp_path, write_scenario, zero_baseline):
+@pytest.fixture
+def plan(tmp_path, write_scenario) -> analysis.Timeline:
+    """Two regimes: ten from 11 January 2025, china from 15 February."""
     write_scenario(TEN, "ten")
     write_scenario(CHINA, "china")
     path = tmp_path / "t.toml"
@@ -99,7 +101,10 @@ def test_timeline_weights_regimes_by_days(tmp_path, write_scenario, zero_baselin
         source = "s2"
     """)
     )
-    plan = analysis.load_timeline(path)
+    return analysis.load_timeline(path)
+
+
+def test_timeline_weights_regimes_by_days(plan, zero_baseline):
     first = compute(DATA, plan.regimes[0].scenario, zero_baseline)
     series = analysis.timeline_series(first, plan, 2025).set_index("month")
     # annual added: ten 360, china 840; per month ÷ 12 = 30 and 70
@@ -186,23 +191,7 @@ def test_sweeping_a_model_parameter_runs_the_response(write_scenario, zero_basel
     assert "import_demand_elasticity" in analysis.sweep_parameter_names(china)
 
 
-def test_timeline_with_monthly_flows_uses_each_months_flows(tmp_path, write_scenario, zero_baseline):
-    write_scenario(TEN, "ten")
-    write_scenario(CHINA, "china")
-    path = tmp_path / "t.toml"
-    path.write_text(
-        textwrap.dedent("""
-        [[regime]]
-        start = 2025-01-11
-        scenario = "ten.toml"
-        source = "s1"
-        [[regime]]
-        start = 2025-02-15
-        scenario = "china.toml"
-        source = "s2"
-    """)
-    )
-    plan = analysis.load_timeline(path)
+def test_timeline_with_monthly_flows_uses_each_months_flows(plan, zero_baseline):
     data = pd.DataFrame(
         {
             "partner": ["CHN", "CHN", "DEU"],

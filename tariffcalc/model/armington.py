@@ -175,7 +175,7 @@ def solve_markets(
         raise ModelError("export_supply_elasticity must be > 0 (use a small number for nearly fixed supply).")
 
     finite = np.isfinite(eps)
-    eps_f = np.where(finite, eps, 1.0)  # placeholder where infinite, never used there
+    eps_f = np.where(finite, eps, 1.0)  # 1.0 stands in where ε is infinite; those cells are never used
     a = np.where(finite, eps_f / (eps_f + sigma), 1.0)
     b = np.where(finite, (sigma - eta) / (eps_f + sigma), 0.0)
     one_minus_b = 1.0 - b  # = (ε + η)/(ε + σ) > 0 because ε > 0

@@ -332,7 +332,7 @@ def _read_parquet(path: Path, data: bytes, digest: str) -> RawTable:
             continue
         try:
             columns.append(column.cast(pa.string()))
-        except (pa.ArrowException, NotImplementedError):
+        except pa.ArrowException:  # every pyarrow error, unsupported types included
             raise FlowsError(
                 f"{path}: column {name!r} holds {column.type} values, which cannot be read as text."
             ) from None

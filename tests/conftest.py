@@ -59,3 +59,42 @@ rate = 0.0
 def zero_baseline(write_scenario) -> Scenario:
     """A baseline with no duty at all, so added duty equals scenario duty in hand-worked cases."""
     return write_scenario(ZERO_BASELINE, name="zero")
+
+
+TEN = """
+name = "ten"
+title = "Ten percent"
+as_of = 2025-04-09
+[[measure]]
+id = "flat"
+authority = "a"
+citation = "c"
+rate = 0.10
+"""
+"""10 % on everything (compare, sweep and timeline tests)."""
+
+CHINA = """
+name = "china"
+title = "China at fifty"
+as_of = 2025-04-09
+[[measure]]
+id = "flat"
+authority = "a"
+citation = "c"
+rate = 0.10
+rates = { CHN = 0.50 }
+"""
+"""10 % on everything, 50 % on China."""
+
+CHINA_40 = """
+name = "china-40"
+title = "test"
+as_of = 2025-04-09
+[[measure]]
+id = "flat"
+authority = "test"
+citation = "test"
+rate = 0.10
+rates = { CHN = 0.40 }
+"""
+"""10 % on everything, 40 % on China (response-model tests)."""

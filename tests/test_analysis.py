@@ -14,27 +14,8 @@ from tariffcalc.cli import cli
 from tariffcalc.duties import compute
 from tariffcalc.errors import ScenarioError, TariffcalcError
 
-from .conftest import flows
+from .conftest import CHINA, TEN, flows
 
-TEN = """
-name = "ten"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-"""
-CHINA = """
-name = "china"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-rates = { CHN = 0.50 }
-"""
 DATA = flows(("CHN", "95", 1200.0), ("DEU", "84", 2400.0))
 
 

@@ -21,30 +21,9 @@ from tariffcalc import api
 from tariffcalc.cli import cli
 from tariffcalc.report import charts, style
 
-from .conftest import ZERO_BASELINE
+from .conftest import CHINA, TEN, ZERO_BASELINE
 from .test_reports import FLOWS, SCENARIO
 
-TEN = """
-name = "ten"
-title = "Ten percent"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-"""
-CHINA = """
-name = "china"
-title = "China at fifty"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-rates = { CHN = 0.50 }
-"""
 TIMELINE = """
 title = "Test year"
 [[regime]]

@@ -14,7 +14,7 @@ from tariffcalc.model import armington
 from tariffcalc.model.armington import solve_markets
 from tariffcalc.model.parameters import ModelError, Parameters
 from tariffcalc.scenario import load_scenario
-from tests.conftest import flows
+from tests.conftest import CHINA_40, flows
 
 INF = math.inf
 
@@ -246,18 +246,6 @@ def test_invalid_inputs_are_clear_errors():
 
 # --- respond() on a static Result ---------------------------------------------------------------------
 
-SCENARIO = """
-name = "test-rates"
-title = "test"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test"
-citation = "test"
-rate = 0.10
-rates = { CHN = 0.40 }
-"""
-
 
 @pytest.fixture
 def small_result(write_scenario, zero_baseline) -> duties.Result:
@@ -270,7 +258,7 @@ def small_result(write_scenario, zero_baseline) -> duties.Result:
         ("CHN", "8471300100", 50.0),  # a second row of the same pair: shares its pair's response
         ("FRA", "99", 20.0),
     )
-    scenario = write_scenario(SCENARIO + '\nexclude_partners = ["MEX"]\n')
+    scenario = write_scenario(CHINA_40 + '\nexclude_partners = ["MEX"]\n')
     return duties.compute(table, scenario, zero_baseline, level=2)
 
 

@@ -18,7 +18,7 @@ from tariffcalc.cli_model import gsim as gsim_command
 from tariffcalc.model import gsim
 from tariffcalc.model.armington import solve_markets
 from tariffcalc.model.parameters import ModelError, Parameters
-from tests.conftest import flows
+from tests.conftest import CHINA_40, flows
 
 
 def frame(rows, labels):
@@ -213,23 +213,11 @@ def test_input_errors_say_what_is_wrong():
 
 # --- the bundled US mode ------------------------------------------------------------------------------
 
-SCENARIO = """
-name = "us-test"
-title = "test"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test"
-citation = "test"
-rate = 0.10
-rates = { CHN = 0.40 }
-"""
-
 
 @pytest.fixture
 def us_result(write_scenario, zero_baseline) -> duties.Result:
     table = flows(("CHN", "6109100012", 300.0), ("VNM", "6109100012", 100.0), ("CHN", "8471300100", 450.0))
-    return duties.compute(table, write_scenario(SCENARIO), zero_baseline)
+    return duties.compute(table, write_scenario(CHINA_40), zero_baseline)
 
 
 def test_us_mode_mirror_retaliation(us_result):

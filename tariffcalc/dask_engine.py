@@ -150,8 +150,8 @@ def _pair_totals(item: Input, sums: pd.DataFrame) -> stream.PairTotals:
         .sum()
         .reset_index()
     )
-    partner_ids, partners = pd.factorize(pairs["partner"])
-    code_ids, codes = pd.factorize(pairs["hs"])
+    partner_ids, partners = pd.factorize(pairs["partner"], sort=True)
+    code_ids, codes = pd.factorize(pairs["hs"], sort=True)
     present = np.zeros((len(partners), len(codes)), dtype=bool)
     present[partner_ids, code_ids] = True
     if stream.has_subtotals(present, list(codes)):
@@ -159,12 +159,14 @@ def _pair_totals(item: Input, sums: pd.DataFrame) -> stream.PairTotals:
             f"{item.path} has subtotal rows beside finer rows of the same partner; --engine dask reads clean "
             f"files only: {_CAREFUL}."
         )
-    code_rows = pairs.groupby("hs", sort=False)["rows"].sum()
+    code_rows = np.bincount(code_ids, weights=pairs["rows"].to_numpy(), minlength=len(codes))
     return stream.PairTotals(
-        partner=pairs["partner"].to_numpy(dtype=object),
-        code=pairs["hs"].to_numpy(dtype=object),
+        partners=np.asarray(partners, dtype=object),
+        codes=np.asarray(codes, dtype=object),
+        partner_index=partner_ids,
+        code_index=code_ids,
         value=pairs["value"].to_numpy(dtype=float),
-        code_rows={str(c): int(n) for c, n in code_rows.items()},
+        code_rows=code_rows.astype(np.int64),
         rows=int(pairs["rows"].sum()),
         columns=item.header,
     )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tariffcalc import countries, hs
 from tariffcalc.scenario import Scenario
-from tariffcalc.schedule import Schedule, remember_factorization, resolve
+from tariffcalc.schedule import Schedule, resolve_pairs
 
 VALUE_COLUMNS = (
     "imports_usd",
@@ -33,8 +33,10 @@ VALUE_COLUMNS = (
 class Result:
     """Duties of one scenario against one baseline, by distinct (partner, code) pair.
 
-    Arrays are aligned with ``pair_partner``/``pair_code``; ``row_pair`` maps each input row to its pair,
-    so per-row figures (:meth:`flow_duties`) are a gather away. Amounts in USD, rates as fractions.
+    Pairs are integer indices into the distinct ``partners`` and ``codes`` (``pair_partner_index``,
+    ``pair_code_index``), and every array over pairs is aligned with them; ``row_pair`` maps each input
+    row to its pair, so per-row figures (:meth:`flow_duties`) are a gather away. Amounts in USD, rates as
+    fractions.
     """
 
     scenario: Scenario
@@ -43,8 +45,6 @@ class Result:
     level: int
     flows: pd.DataFrame
     row_pair: np.ndarray
-    pair_partner: np.ndarray
-    pair_code: np.ndarray
     pair_value: np.ndarray
     scenario_schedule: Schedule
     baseline_schedule: Schedule
@@ -56,23 +56,22 @@ class Result:
     codes: np.ndarray
 
     @property
+    def pair_partner(self) -> np.ndarray:
+        """Each pair's partner (ISO3), as text."""
+        return self.partners[self.pair_partner_index]
+
+    @property
+    def pair_code(self) -> np.ndarray:
+        """Each pair's product code, as text."""
+        return self.codes[self.pair_code_index]
+
+    @property
     def baseline_duty(self) -> np.ndarray:
         return self.pair_value * self.baseline_schedule.total_rate
 
     @property
     def scenario_duty(self) -> np.ndarray:
         return self.pair_value * self.scenario_schedule.total_rate
-
-    def _pairs(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "partner": self.pair_partner,
-                "hs": self.pair_code,
-                "imports_usd": self.pair_value,
-                "baseline_duty_usd": self.baseline_duty,
-                "scenario_duty_usd": self.scenario_duty,
-            }
-        )
 
     @staticmethod
     def _finish(table: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +123,7 @@ class Result:
     def by_partner_product(self) -> pd.DataFrame:
         """One row per partner × product at ``level`` digits, sorted by partner then product."""
         index, levels = self._levels()
-        cells, cell_of_pair = np.unique(self.pair_partner_index * len(levels) + index, return_inverse=True)
+        cells, cell_of_pair = _pairs(self.pair_partner_index, index, len(levels))
         table = pd.DataFrame(
             {
                 "partner": self.partners[cells // len(levels)],
@@ -143,6 +142,7 @@ class Result:
         """
         rows = {}
         for schedule, column in ((self.scenario_schedule, "scenario"), (self.baseline_schedule, "baseline")):
+            class_value = schedule.classes.sums(self.pair_value)
             for m in schedule.measures:
                 entry = rows.setdefault(
                     m.measure.id,
@@ -158,9 +158,10 @@ class Result:
                     },
                 )
                 entry[f"in_{column}"] = True
-                entry[f"{column}_duty_usd"] = float(np.dot(self.pair_value, m.contribution))
+                duty, covered = m.duty_usd(self.pair_value, class_value)
+                entry[f"{column}_duty_usd"] = duty
                 if column == "scenario":
-                    entry["covered_imports_usd"] = float(self.pair_value[m.applies].sum())
+                    entry["covered_imports_usd"] = covered
         table = pd.DataFrame(list(rows.values()))
         table["added_duty_usd"] = table["scenario_duty_usd"] - table["baseline_duty_usd"]
         return table
@@ -185,7 +186,9 @@ class Result:
         are resolved again.
         """
         on = as_of or scenario.as_of
-        schedule = resolve(scenario, self.pair_partner, self.pair_code, on)
+        schedule = resolve_pairs(
+            scenario, self.partners, self.codes, self.pair_partner_index, self.pair_code_index, on
+        )
         return dataclasses.replace(self, scenario=scenario, as_of=on, scenario_schedule=schedule)
 
     def totals(self) -> dict[str, float]:
@@ -216,7 +219,8 @@ class Result:
                 sums = pd.Series(self.pair_value).groupby(schedule.observed_tier).sum()
                 tiers = {str(k): float(v) for k, v in sums.items()}
                 break
-        coarser_than_level = pd.Series(self.pair_code, dtype=object).str.len().to_numpy() < self.level
+        code_length = np.fromiter(map(len, self.codes), dtype=np.int64, count=len(self.codes))
+        coarser_than_level = code_length[self.pair_code_index] < self.level
         floored = self.scenario_schedule.floored | self.baseline_schedule.floored
         return {
             "coarse_match_value_usd": float(self.pair_value[any_coarse].sum()),
@@ -238,6 +242,45 @@ def _coarse_masks(schedule: Schedule) -> dict[str, np.ndarray]:
     }
 
 
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a partner or hs column and its distinct values (text, in a NumPy object array).
+
+    A categorical column (what the fast reader returns) gives its own codes, without touching a string,
+    less the categories no row uses.
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        index, uniques = pd.factorize(column.to_numpy(dtype=object))
+        return index, np.asarray(uniques, dtype=object)
+    index = column.cat.codes.to_numpy()
+    categories = np.asarray(column.cat.categories, dtype=object)
+    used = np.bincount(index, minlength=len(categories)) > 0
+    if used.all():
+        return index, categories
+    return (np.cumsum(used) - 1)[index], categories[used]
+
+
+DENSE_PAIRS = 1 << 26
+"""Largest partners × codes grid in which distinct pairs are found by counting instead of sorting."""
+
+
+def _pairs(partner_index: np.ndarray, code_index: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs (as ``partner × codes + code``, sorted) and each row's index into them.
+
+    Rows that are already distinct and sorted (summed flows) are recognised in one pass; otherwise pairs
+    are counted on the dense partner × code grid when it is small enough, else sorted.
+    """
+    key = partner_index.astype(np.int64) * codes + code_index
+    if len(key) and np.all(key[1:] > key[:-1]):
+        return key, np.arange(len(key))
+    grid = (int(partner_index.max(initial=-1)) + 1) * codes
+    if grid > DENSE_PAIRS:
+        return np.unique(key, return_inverse=True)
+    pairs = np.flatnonzero(np.bincount(key, minlength=grid))
+    position = np.zeros(grid, dtype=np.int64)
+    position[pairs] = np.arange(len(pairs))
+    return pairs, position[key]
+
+
 def compute(
     flows: pd.DataFrame,
     scenario: Scenario,
@@ -252,18 +295,16 @@ def compute(
     """
     hs.check_level(level)
     on = as_of or scenario.as_of
-    partner_code, partners = pd.factorize(flows["partner"].to_numpy(dtype=object))
-    hs_code, codes = pd.factorize(flows["hs"].to_numpy(dtype=object))
-    pairs, row_pair = np.unique(partner_code.astype(np.int64) * len(codes) + hs_code, return_inverse=True)
-    partners = np.asarray(partners, dtype=object)
-    codes = np.asarray(codes, dtype=object)
+    partner_code, partners = _factorize(flows["partner"])
+    hs_code, codes = _factorize(flows["hs"])
+    pairs, row_pair = _pairs(partner_code, hs_code, max(len(codes), 1))
     pair_partner_index = pairs // max(len(codes), 1)
     pair_code_index = pairs % max(len(codes), 1)
-    pair_partner = partners[pair_partner_index]
-    pair_code = codes[pair_code_index]
-    remember_factorization(pair_partner, pair_partner_index, partners)
-    remember_factorization(pair_code, pair_code_index, codes)
     pair_value = np.bincount(row_pair, weights=flows["value_usd"].to_numpy(), minlength=len(pairs))
+
+    def schedule(of: Scenario, on: dt.date | None) -> Schedule:
+        return resolve_pairs(of, partners, codes, pair_partner_index, pair_code_index, on)
+
     return Result(
         scenario=scenario,
         baseline=baseline,
@@ -271,11 +312,9 @@ def compute(
         level=level,
         flows=flows,
         row_pair=row_pair,
-        pair_partner=pair_partner,
-        pair_code=pair_code,
         pair_value=pair_value,
-        scenario_schedule=resolve(scenario, pair_partner, pair_code, on),
-        baseline_schedule=resolve(baseline, pair_partner, pair_code),
+        scenario_schedule=schedule(scenario, on),
+        baseline_schedule=schedule(baseline, None),
         pair_partner_index=pair_partner_index,
         partners=partners,
         pair_code_index=pair_code_index,

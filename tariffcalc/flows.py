@@ -617,20 +617,22 @@ def _fast_path(path: Path, importer: str, progress: Progress | None = None) -> F
 
 
 def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how: str) -> FlowSet:
-    """The :class:`FlowSet` of one clean canonical input summed by pair (``how``: how it was summed)."""
+    """The :class:`FlowSet` of one clean canonical input summed by pair (``how``: how it was summed).
+
+    ``partner``, ``hs`` and ``period`` are categoricals built on the totals' integer indices: millions of
+    pairs cost no Python strings, and :func:`tariffcalc.duties.compute` uses the codes directly.
+    """
     seen = sorted(p for p in totals.periods if p)
     period = seen[0] if len(seen) == 1 else ""  # pairs are summed over periods; keep a single one
-    # object columns: pandas' Arrow strings would copy millions of strings twice (here and in compute)
     flows = pd.DataFrame(
         {
-            "partner": pd.Series(totals.partner, dtype=object),
-            "hs": pd.Series(totals.code, dtype=object),
-            "period": period,
+            "partner": pd.Categorical.from_codes(totals.partner_index, _categories(totals.partners)),
+            "hs": pd.Categorical.from_codes(totals.code_index, _categories(totals.codes)),
+            "period": pd.Categorical.from_codes(np.zeros(len(totals.value), np.int8), _categories([period])),
             "value_usd": totals.value,
         }
     )
-    unknown_codes = [c for c in totals.code_rows if not hs.in_nomenclature(c)]
-    outside = pd.Series(totals.code).isin(unknown_codes).to_numpy()  # hashed: np.isin sorts object arrays
+    unknown = np.array([not hs.in_nomenclature(code) for code in totals.codes], dtype=bool)
     total = math.fsum(totals.value)  # correctly rounded: the same whatever the order of the pairs
     report = FileReport(
         path=path,
@@ -646,11 +648,16 @@ def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how:
         encoding="parquet" if parquet else "utf-8",
         delimiter="" if parquet else "comma",
         number_format="plain",
-        not_in_nomenclature_rows=sum(totals.code_rows[c] for c in unknown_codes),
-        not_in_nomenclature_value_usd=math.fsum(totals.value[outside]),
+        not_in_nomenclature_rows=int(totals.code_rows[unknown].sum()),
+        not_in_nomenclature_value_usd=math.fsum(totals.value[unknown[totals.code_index]]),
     )
     ledger = pd.DataFrame(columns=[*REJECT_COLUMNS, *totals.columns])
     return FlowSet(flows=flows, rejects=ledger, files=[report], issues=_no_issues())
+
+
+def _categories(values) -> pd.Index:
+    """Categories of text held as Python strings (object), as in the careful reader's tables."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
 
 
 def load_flows(

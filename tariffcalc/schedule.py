@@ -165,34 +165,162 @@ class ProductScope:
 
 
 @dataclasses.dataclass
+class PairClasses:
+    """Pairs grouped into classes that every measure of a scenario treats alike.
+
+    Partners with the same scope, rate and in-baseline share under every measure form a partner class;
+    codes with the same product scope under every measure form a code class; a pair's class is its
+    (partner class, code class) cell. There are a few dozen partner classes and code classes however many
+    pairs there are, so rates are worked out per class and each pair's rate is one gather.
+    """
+
+    partner_class: np.ndarray
+    """Each distinct partner's class."""
+    code_class: np.ndarray
+    """Each distinct code's class."""
+    partner_first: np.ndarray
+    """A partner of each partner class (index into the distinct partners)."""
+    code_first: np.ndarray
+    """A code of each code class (index into the distinct codes)."""
+    pair: np.ndarray
+    """Each pair's class: ``partner class × len(code_first) + code class``."""
+
+    @property
+    def size(self) -> int:
+        return len(self.partner_first) * len(self.code_first)
+
+    def grid(self, partner_values: np.ndarray, code_values: np.ndarray) -> np.ndarray:
+        """The class cells' values of per-partner and per-code booleans, combined with "and" (flat)."""
+        return np.outer(partner_values[self.partner_first], code_values[self.code_first]).ravel()
+
+    def sums(self, pair_values: np.ndarray) -> np.ndarray:
+        """``pair_values`` (e.g. imports in USD) summed by class."""
+        return np.bincount(self.pair, weights=pair_values, minlength=self.size)
+
+
+def _step(measure: Measure, scope: PartnerScope) -> np.ndarray:
+    """What an ordinary measure adds to each partner's rate where it applies (fraction): ``(rate −
+    in_baseline) × applies_to_share``; 0 outside its partner scope and for an observed measure."""
+    if measure.observed is not None:
+        return np.zeros(len(scope.rate))
+    step = (scope.rate - scope.in_baseline) * measure.applies_to_share
+    return np.where(scope.in_scope, step, 0.0)
+
+
+def _classes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``n`` items' class (items equal in every column share one) and one item of each class."""
+    if not columns or n == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(min(n, 1), dtype=np.int64)
+    _, first, inverse = np.unique(
+        np.column_stack(columns).astype(float), axis=0, return_index=True, return_inverse=True
+    )
+    return inverse.ravel(), first
+
+
+@dataclasses.dataclass
 class MeasureRates:
-    """One measure resolved over the distinct pairs (arrays aligned with ``Schedule.pair_partner``)."""
+    """One measure resolved over the distinct pairs of a :class:`Schedule`.
+
+    Stored: the measure's view of the distinct partners and codes, and of the pair classes
+    (:class:`PairClasses`). The arrays over pairs (``covers``, ``preempted_by``, ``applies``, ``rate``,
+    ``contribution``) are gathered when asked for, so that millions of pairs do not cost a dozen arrays
+    per measure.
+    """
 
     measure: Measure
     active: bool
     partners: PartnerScope
     products: ProductScope
-    covers: np.ndarray
-    preempted_by: np.ndarray
-    applies: np.ndarray
-    rate: np.ndarray
-    contribution: np.ndarray
+    partner_index: np.ndarray
+    code_index: np.ndarray
+    classes: PairClasses
+    class_covers: np.ndarray
+    """Whether the measure covers each pair class (flat, as :attr:`PairClasses.pair`)."""
+    class_applies: np.ndarray
+    """Whether it covers each class and no pre-empting measure does."""
+    class_step: np.ndarray
+    """What it adds to the rate (fraction) of each class where it applies; 0 for an observed measure."""
+    preemptors: tuple[MeasureRates, ...] = ()
+    """The measures of ``measure.preempted_by``, in the order listed there."""
+    observed_rate: np.ndarray | None = None
+    """Each pair's observed rate (fraction) when the measure is ``observed``."""
+
+    @property
+    def covers(self) -> np.ndarray:
+        """Pairs in the measure's partner and product scope on the date (before pre-emption)."""
+        return self.class_covers[self.classes.pair]
+
+    @property
+    def preempted_by(self) -> np.ndarray:
+        """The first measure of ``measure.preempted_by`` that covers each pair ("" where none does)."""
+        out = np.full(len(self.partner_index), "", dtype=object)
+        for other in reversed(self.preemptors):
+            out[other.covers] = other.measure.id
+        return out
+
+    @property
+    def applies(self) -> np.ndarray:
+        """Pairs the measure covers and no pre-empting measure covers."""
+        return self.class_applies[self.classes.pair]
+
+    @property
+    def rate(self) -> np.ndarray:
+        """The measure's rate (fraction) where it covers a pair, NaN elsewhere."""
+        if self.observed_rate is not None:
+            return np.where(self.covers, self.observed_rate, np.nan)
+        return np.where(self.covers, self.partners.rate[self.partner_index], np.nan)
+
+    @property
+    def contribution(self) -> np.ndarray:
+        """What the measure adds to each pair's rate: ``(rate − in_baseline) × applies_to_share`` where it
+        applies (the observed rate × applies_to_share for an observed measure), 0 elsewhere."""
+        if self.observed_rate is not None:
+            return np.where(self.applies, self.observed_rate * self.measure.applies_to_share, 0.0)
+        return self.class_contribution()[self.classes.pair]
+
+    def class_contribution(self) -> np.ndarray:
+        """What the measure adds to each class's rate (fraction; not defined for an observed measure)."""
+        return np.where(self.class_applies, self.class_step, 0.0)
+
+    def duty_usd(self, pair_value: np.ndarray, class_value: np.ndarray) -> tuple[float, float]:
+        """Duty the measure adds (USD) and the value it applies to (USD), given the pairs' values and
+        their sums by class (:meth:`PairClasses.sums`)."""
+        if self.observed_rate is not None:
+            return float(np.dot(pair_value, self.contribution)), float(pair_value[self.applies].sum())
+        return (
+            float(np.dot(class_value, self.class_contribution())),
+            float(class_value[self.class_applies].sum()),
+        )
 
 
 @dataclasses.dataclass
 class Schedule:
-    """A scenario resolved for a set of distinct (partner, code) pairs on one date."""
+    """A scenario resolved for a set of distinct (partner, code) pairs on one date.
+
+    Pairs are integer indices into the distinct ``partners`` (ISO3) and ``codes``.
+    """
 
     scenario: Scenario
     as_of: dt.date
-    pair_partner: np.ndarray
-    pair_code: np.ndarray
+    partners: np.ndarray
+    codes: np.ndarray
     partner_index: np.ndarray
     code_index: np.ndarray
     measures: list[MeasureRates]
+    classes: PairClasses
     total_rate: np.ndarray
     observed_tier: np.ndarray
     floored: np.ndarray
+
+    @property
+    def pair_partner(self) -> np.ndarray:
+        """Each pair's partner (ISO3)."""
+        return self.partners[self.partner_index]
+
+    @property
+    def pair_code(self) -> np.ndarray:
+        """Each pair's product code."""
+        return self.codes[self.code_index]
 
 
 def _expand(codes: tuple[str, ...], on: dt.date) -> set[str]:
@@ -266,26 +394,6 @@ def product_scope(measure: Measure, codes: np.ndarray, on: dt.date) -> ProductSc
     return ProductScope(in_scope, decided_by, source, coarse)
 
 
-_FACTORIZED: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
-
-
-def remember_factorization(values: np.ndarray, index: np.ndarray, uniques: np.ndarray) -> None:
-    """Record that ``values`` = ``uniques[index]`` (a caller that built the pair arrays knows it)."""
-    _FACTORIZED[:] = [*_FACTORIZED[-3:], (values, (index, np.asarray(uniques, dtype=object)))]
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and distinct values of a pair array; the last few answers are kept, because a run
-    resolves the same pair arrays for the scenario and for the baseline."""
-    for array, answer in _FACTORIZED:
-        if array is values:
-            return answer
-    index, uniques = pd.factorize(np.asarray(values, dtype=object))
-    answer = (index, np.asarray(uniques, dtype=object))
-    _FACTORIZED[:] = [*_FACTORIZED[-3:], (values, answer)]
-    return answer
-
-
 def resolve(
     scenario: Scenario,
     partner: np.ndarray,
@@ -293,57 +401,103 @@ def resolve(
     as_of: dt.date | None = None,
     observed: ObservedRates | None = None,
 ) -> Schedule:
-    """Rates of ``scenario`` for distinct (partner, code) pairs given as two aligned arrays.
+    """Rates of ``scenario`` for distinct (partner, code) pairs given as two aligned arrays of text.
 
-    ``observed`` supplies the rates of ``observed`` measures (default: the bundled 2024 US table).
-    Work is done once per distinct partner, once per distinct code and once per pair, never per row.
+    See :func:`resolve_pairs`, which takes the pairs as integer indices (what large inputs have).
+    """
+    partner_index, partners = pd.factorize(np.asarray(partner, dtype=object))
+    code_index, codes = pd.factorize(np.asarray(code, dtype=object))
+    return resolve_pairs(
+        scenario,
+        np.asarray(partners, dtype=object),
+        np.asarray(codes, dtype=object),
+        partner_index,
+        code_index,
+        as_of,
+        observed,
+    )
+
+
+def resolve_pairs(
+    scenario: Scenario,
+    partners: np.ndarray,
+    codes: np.ndarray,
+    partner_index: np.ndarray,
+    code_index: np.ndarray,
+    as_of: dt.date | None = None,
+    observed: ObservedRates | None = None,
+) -> Schedule:
+    """Rates of ``scenario`` for distinct pairs ``(partners[partner_index], codes[code_index])``.
+
+    ``partners`` (ISO3) and ``codes`` are distinct. ``observed`` supplies the rates of ``observed``
+    measures (default: the bundled 2024 US table). Scopes are resolved once per distinct partner and once
+    per distinct code; over pairs there are only integer gathers.
     """
     on = as_of or scenario.as_of
-    partner_index, partners = _factorize(partner)
-    code_index, codes = _factorize(code)
     n = len(partner_index)
-
-    scopes = {}
-    for measure in scenario.measures:
-        active = measure.in_force(on)
-        p = partner_scope(measure, partners, on)
-        q = product_scope(measure, codes, on)
-        covers = active & p.in_scope[partner_index] & q.in_scope[code_index]
-        scopes[measure.id] = (measure, active, p, q, covers)
-
     observed_rate = observed_tier = None
     if any(m.observed for m in scenario.measures):
         observed = observed or us_2024_observed()
-        observed_rate, observed_tier = observed.lookup(partner, code)
+        observed_rate, observed_tier = observed.lookup(partners[partner_index], codes[code_index])
 
-    resolved = []
-    total = np.zeros(n)
-    for measure, active, p, q, covers in scopes.values():
-        preempted_by = np.full(n, "", dtype=object)
-        for other in reversed(measure.preempted_by):
-            preempted_by[scopes[other][4]] = other
-        applies = covers & (preempted_by == "")
-        if measure.observed is not None:
-            rate = np.where(covers, observed_rate, np.nan)
-            step = rate
-        else:
-            rate = np.where(covers, p.rate[partner_index], np.nan)
-            step = rate - p.in_baseline[partner_index]
-        contribution = np.where(applies, step * measure.applies_to_share, 0.0)
-        total += contribution
-        resolved.append(
-            MeasureRates(measure, active, p, q, covers, preempted_by, applies, rate, contribution)
+    scopes = [
+        (m, m.in_force(on), partner_scope(m, partners, on), product_scope(m, codes, on))
+        for m in scenario.measures
+    ]
+    partner_columns, code_columns = [], []
+    for measure, active, p, q in scopes:
+        partner_columns += [p.in_scope & active, _step(measure, p)]
+        code_columns.append(q.in_scope)
+    partner_class, partner_first = _classes(partner_columns, len(partners))
+    code_class, code_first = _classes(code_columns, len(codes))
+    classes = PairClasses(
+        partner_class,
+        code_class,
+        partner_first,
+        code_first,
+        partner_class[partner_index] * len(code_first) + code_class[code_index],
+    )
+
+    covers = {m.id: classes.grid(p.in_scope & active, q.in_scope) for m, active, p, q in scopes}
+    resolved: dict[str, MeasureRates] = {}
+    for measure, active, p, q in scopes:
+        applies = covers[measure.id].copy()
+        for other in measure.preempted_by:
+            applies &= ~covers[other]
+        resolved[measure.id] = MeasureRates(
+            measure,
+            active,
+            p,
+            q,
+            partner_index,
+            code_index,
+            classes,
+            covers[measure.id],
+            applies,
+            np.repeat(_step(measure, p)[partner_first], len(code_first)),
+            observed_rate=observed_rate if measure.observed is not None else None,
         )
+    for rates in resolved.values():
+        rates.preemptors = tuple(resolved[other] for other in rates.measure.preempted_by)
 
+    by_class = np.zeros(classes.size)
+    for rates in resolved.values():
+        if rates.observed_rate is None:
+            by_class += rates.class_contribution()
+    total = by_class[classes.pair]
+    for rates in resolved.values():
+        if rates.observed_rate is not None and rates.active:
+            total += rates.contribution
     floored = total < 0
     return Schedule(
         scenario=scenario,
         as_of=on,
-        pair_partner=np.asarray(partner, dtype=object),
-        pair_code=np.asarray(code, dtype=object),
+        partners=partners,
+        codes=codes,
         partner_index=partner_index,
         code_index=code_index,
-        measures=resolved,
+        measures=list(resolved.values()),
+        classes=classes,
         total_rate=np.where(floored, 0.0, total),
         observed_tier=observed_tier if observed_tier is not None else np.full(n, "", dtype=object),
         floored=floored,

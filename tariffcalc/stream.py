@@ -2,9 +2,15 @@
 
 A static run needs, per (partner, product) pair, the sum of customs values: the periods and the rows
 themselves do not matter. This module reads a canonical CSV or Parquet file in chunks with pyarrow
-(partner, hs and period dictionary-encoded, so Python only ever touches the few thousand distinct codes),
-and adds each chunk into a dense partner × product array with ``np.bincount``. Peak memory depends on
-the number of distinct partners and codes and on the chunk size, never on the number of rows.
+(partner, hs and period dictionary-encoded, so Python only ever touches the few thousand distinct codes)
+and adds each chunk into dense partner × product grids (``np.add.at``). Peak memory depends on the number
+of distinct partners and codes and on the chunk size, never on the number of rows.
+
+Chunks are read and summed by :data:`WORKERS` threads at once (pyarrow and numpy release the GIL). Each
+thread takes a fixed share of the chunks (thread *k* the chunks *k*, *k* + WORKERS, …) and sums into its
+own grids, which are added in thread order at the end, so the totals do not depend on timing. CSV chunks
+are byte ranges cut at line ends; a file with a quote character in its data rows is read by one
+sequential streaming reader instead, because a quoted field may hold a line end.
 
 It is a fast path, not a second reader: it accepts only what :func:`tariffcalc.flows.read_flows` would
 accept unchanged (known ISO3 partner, a code of 2-10 digits in even length, a finite value between 0 and
@@ -16,15 +22,18 @@ problem with its line number.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -32,71 +41,87 @@ from tariffcalc import countries, hs
 from tariffcalc.flows import MAX_VALUE_USD
 from tariffcalc.report.progress import Progress
 
-CHUNK_BYTES = 64 << 20
-"""CSV block size read per chunk (bytes); Parquet files are read one row group batch at a time."""
+CHUNK_BYTES = 16 << 20
+"""CSV bytes per chunk; Parquet files are read in batches of :data:`PARQUET_BATCH_ROWS` rows."""
+PARQUET_BATCH_ROWS = 1 << 20
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+"""Threads that read and sum chunks at once (at most 4: the grids are per thread)."""
 _CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
 _PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
-_TEXT = pa.dictionary(pa.int32(), pa.string())
 MAX_PERIODS = 52
-"""Distinct periods a file may have on the fast path (one bit each, summed exactly in float64)."""
+"""Distinct periods a file may have on the fast path (one bit each in a 64-bit mask)."""
+_PERIOD_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
 
 
 @dataclasses.dataclass
 class PairTotals:
-    """Customs value (USD) summed by distinct (partner, hs) pair over a whole file; rows in all and by code."""
+    """Customs value (USD) summed by distinct (partner, hs) pair over a whole file.
 
-    partner: np.ndarray
-    code: np.ndarray
+    Pairs are integer indices into the distinct ``partners`` (ISO3) and ``codes``, both sorted, so that
+    millions of pairs never become millions of Python strings; pairs are sorted by partner, then code.
+    ``code_rows`` counts the file's rows of each code (aligned with ``codes``).
+    """
+
+    partners: np.ndarray
+    codes: np.ndarray
+    partner_index: np.ndarray
+    code_index: np.ndarray
     value: np.ndarray
-    code_rows: dict[str, int]
+    code_rows: np.ndarray
     rows: int
     columns: tuple[str, ...] = ()
     periods: tuple[str, ...] = ()
 
+    @property
+    def partner(self) -> np.ndarray:
+        """Each pair's partner (ISO3), as strings."""
+        return self.partners[self.partner_index]
+
+    @property
+    def code(self) -> np.ndarray:
+        """Each pair's product code, as strings."""
+        return self.codes[self.code_index]
+
 
 class _Codes:
-    """Maps the dictionary values of each chunk to stable ids; validates every distinct value once."""
+    """Maps the dictionary values of each chunk to stable ids; validates every distinct value once.
 
-    def __init__(self, normalise, valid):
+    Thread-safe: the reading threads share one map per column, so their grids share one id space.
+    Known raw values are looked up by pyarrow (``index_in``); only values never seen before reach Python.
+    """
+
+    def __init__(self, normalise: Callable[[str], str], valid: Callable[[str], bool]):
         self.ids: dict[str, int] = {}
         self.values: list[str] = []
         self.invalid = ""
         self._normalise, self._valid = normalise, valid
+        self._raw: list[str] = []
+        self._raw_ids = np.zeros(0, dtype=np.int32)
+        self._known = pa.array([], pa.string())
+        self._lock = threading.Lock()
 
     def map(self, dictionary: pa.Array) -> np.ndarray | None:
         """Ids of a chunk's dictionary entries, or None if an entry is invalid (kept in ``invalid``)."""
-        out = np.empty(len(dictionary), dtype=np.int64)
-        for i, raw in enumerate(dictionary.to_pylist()):
-            value = self._normalise(raw or "")
-            if value not in self.ids:
-                if not self._valid(value):
-                    self.invalid = value
-                    return None
-                self.ids[value] = len(self.values)
-                self.values.append(value)
-            out[i] = self.ids[value]
-        return out
-
-
-def _batches(path: Path, columns: list[str]) -> Iterator[tuple[pa.RecordBatch, float | None]]:
-    """The file's chunks, each with the share of the file read so far (0-1; None when unknown)."""
-    if path.suffix.lower() == ".parquet":
-        reader = pq.ParquetFile(path, read_dictionary=[c for c in columns if c != "value_usd"])
-        total, done = max(reader.metadata.num_rows, 1), 0
-        for batch in reader.iter_batches(batch_size=1 << 20, columns=columns):
-            done += batch.num_rows
-            yield batch, done / total
-        return
-    types = {c: (pa.float64() if c == "value_usd" else _TEXT) for c in columns}
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES, encoding="utf8"),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, include_columns=columns, strings_can_be_null=False
-        ),
-    )
-    for batch in reader:  # pyarrow reads ahead, so the bytes consumed say little: no share for CSV
-        yield batch, None
+        dictionary = dictionary.cast(pa.string())
+        with self._lock:
+            found = pc.index_in(dictionary, value_set=self._known)
+            if found.null_count:
+                new = pc.filter(dictionary, pc.is_null(found)).to_pylist()
+                ids = np.empty(len(new), dtype=np.int32)
+                for i, raw in enumerate(new):
+                    value = self._normalise(raw or "")
+                    if value not in self.ids:
+                        if not self._valid(value):
+                            self.invalid = value
+                            return None
+                        self.ids[value] = len(self.values)
+                        self.values.append(value)
+                    ids[i] = self.ids[value]
+                self._raw.extend(new)
+                self._raw_ids = np.concatenate([self._raw_ids, ids])
+                self._known = pa.array(self._raw, pa.string())
+                found = pc.index_in(dictionary, value_set=self._known)
+            return self._raw_ids[found.to_numpy(zero_copy_only=False)]
 
 
 def read_header(path: Path) -> list[str]:
@@ -109,6 +134,10 @@ def read_header(path: Path) -> list[str]:
 
 class NotClean(ValueError):
     """A chunk needs the careful reader; the message says the first thing found wrong."""
+
+
+class _Quoted(Exception):
+    """A CSV chunk has a quote character: its byte range may cut a quoted field, so read sequentially."""
 
 
 def _code_maps() -> tuple[_Codes, _Codes, _Codes]:
@@ -150,20 +179,197 @@ def chunk_ids(
     t = (
         _column_ids(chunk.column("period"), periods, "period")
         if "period" in names
-        else np.zeros(chunk.num_rows, np.int64)
+        else np.zeros(chunk.num_rows, np.int32)
     )
     if "reporter" in names:
-        reporter = chunk.column("reporter").cast(pa.string()).to_pylist()
-        other = {(r or "").strip().upper() for r in set(reporter)} - {importer}
+        reporter = pc.unique(chunk.column("reporter").cast(pa.string())).to_pylist()
+        other = {(r or "").strip().upper() for r in reporter} - {importer}
         if other:
             raise NotClean(f"reporter {sorted(other)[0]!r} is not the importer {importer}")
     value = chunk.column("value_usd")
     if value.null_count or (not pa.types.is_floating(value.type) and not pa.types.is_integer(value.type)):
         raise NotClean(f"value_usd is empty or not a number ({value.type})")
-    value = value.to_numpy(zero_copy_only=False).astype(float)
-    if not np.all(np.isfinite(value)) or np.any(value < 0) or np.any(value > MAX_VALUE_USD):
+    value = value.to_numpy(zero_copy_only=False).astype(float, copy=False)
+    if len(value) and not (value.min() >= 0 and value.max() <= MAX_VALUE_USD):  # NaN fails both
         raise NotClean(f"value_usd not a finite amount between 0 and {MAX_VALUE_USD:,.0f}")
     return p, c, t, value
+
+
+class _Grids:
+    """One thread's dense partner × code sums: value (USD), and the sum of each row's period bit.
+
+    The period bits find duplicate keys from the totals alone: where a (partner, hs, period) key repeats,
+    two equal bits add into a carry and the cell's sum has fewer bits set than it has rows, so the file
+    is clean exactly when all cells together have as many bits set as the file has rows (:func:`_totals`).
+    Sums are modulo 2^64, which can only lose bits, never add them.
+    """
+
+    def __init__(self) -> None:
+        self.capacity = (256, 1 << 15)  # HTS10 files have ~20k codes; zero pages cost nothing until touched
+        self.value = np.zeros(self.capacity)
+        self.bits = np.zeros(self.capacity, dtype=np.uint64)
+
+    def add(self, p: np.ndarray, c: np.ndarray, t: np.ndarray, value: np.ndarray) -> None:
+        """Add a chunk's rows (partner, code and period ids, values in USD)."""
+        needed = (int(p.max(initial=0)) + 1, int(c.max(initial=0)) + 1)
+        if needed[0] > self.capacity[0] or needed[1] > self.capacity[1]:
+            self._grow(needed)
+        cell = p.astype(np.int64) * self.capacity[1] + c
+        np.add.at(self.value.ravel(), cell, value)
+        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS[t])
+
+    def _grow(self, needed: tuple[int, int]) -> None:
+        """Re-lay the grids for more partners or codes (rare: capacity doubles)."""
+        new = tuple(
+            max(have, 1 << int(np.ceil(np.log2(want))))
+            for have, want in zip(self.capacity, needed, strict=True)
+        )
+        for name in ("value", "bits"):
+            bigger = np.zeros(new, dtype=getattr(self, name).dtype)
+            bigger[: self.capacity[0], : self.capacity[1]] = getattr(self, name)
+            setattr(self, name, bigger)
+        self.capacity = new
+
+
+def _summed(grids: list[_Grids], name: str, shape: tuple[int, int]) -> np.ndarray:
+    """Grid ``name`` of all threads added in thread order into the first thread's, cut to ``shape``.
+
+    Adds in place: fresh pages are slow to touch on some machines, and the first grid is already touched.
+    """
+    first = grids[0]
+    if shape[0] > first.capacity[0] or shape[1] > first.capacity[1]:
+        first._grow(shape)
+    out = getattr(first, name)[: shape[0], : shape[1]]
+    for grid in grids[1:]:
+        rows, cols = min(shape[0], grid.capacity[0]), min(shape[1], grid.capacity[1])
+        out[:rows, :cols] += getattr(grid, name)[:rows, :cols]
+    return out
+
+
+def _csv_ranges(path: Path, size: int) -> list[tuple[int, int]]:
+    """Byte ranges of the data rows (after the header line) of about :data:`CHUNK_BYTES`, cut at line ends."""
+    with path.open("rb") as handle:
+        handle.readline()
+        start, cuts = handle.tell(), []
+        while start < size:
+            handle.seek(min(start + CHUNK_BYTES, size))
+            end = handle.tell() + len(handle.readline()) if handle.tell() < size else size
+            cuts.append((start, end))
+            start = end
+    return cuts
+
+
+def _csv_chunk(path: Path, header: list[str], wanted: list[str], span: tuple[int, int]) -> pa.Table:
+    """One byte range of a CSV file's data rows, parsed with the file's header; :class:`_Quoted` if quoted."""
+    with path.open("rb") as handle:
+        handle.seek(span[0])
+        data = handle.read(span[1] - span[0])
+    if b'"' in data:
+        raise _Quoted
+    return pacsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pacsv.ReadOptions(
+            column_names=header, use_threads=False, block_size=len(data) + 1, encoding="utf8"
+        ),
+        convert_options=_convert(wanted),
+    )
+
+
+def _convert(wanted: list[str]) -> pacsv.ConvertOptions:
+    """Codes as text (dictionary-encoded later: faster than pyarrow's dictionary columns), values as float."""
+    types = {c: (pa.float64() if c == "value_usd" else pa.string()) for c in wanted}
+    return pacsv.ConvertOptions(column_types=types, include_columns=wanted, strings_can_be_null=False)
+
+
+def _sequential_csv(path: Path, wanted: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's batches from pyarrow's streaming reader, which understands quoted line ends."""
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES, encoding="utf8"),
+        convert_options=_convert(wanted),
+    )
+    yield from reader
+
+
+def _parquet_batches(path: Path, wanted: list[str], groups: list[int]) -> Iterator[pa.RecordBatch]:
+    reader = pq.ParquetFile(path, read_dictionary=[c for c in wanted if c != "value_usd"])
+    yield from reader.iter_batches(
+        batch_size=PARQUET_BATCH_ROWS, row_groups=groups, columns=wanted, use_threads=False
+    )
+
+
+class _Reading:
+    """The state shared by the reading threads: id maps, one grid set per thread, and progress counters."""
+
+    def __init__(self, importer: str, workers: int):
+        self.importer = importer
+        self.partners, self.codes, self.periods = _code_maps()
+        self.grids = [_Grids() for _ in range(workers)]
+        self.rows = [0] * workers
+        self.done = [0] * workers  # bytes (CSV) or rows (Parquet) read by each thread
+        self.failed = threading.Event()
+
+    def add(self, worker: int, chunk: pa.Table | pa.RecordBatch) -> None:
+        p, c, t, value = chunk_ids(chunk, self.partners, self.codes, self.periods, self.importer)
+        if len(self.periods.values) > MAX_PERIODS:
+            raise NotClean(f"more than {MAX_PERIODS} periods")
+        self.grids[worker].add(p, c, t, value)
+        self.rows[worker] += chunk.num_rows
+
+    def run(self, jobs: list[Callable[[int], None]], report: Callable[[_Reading], None]) -> None:
+        """Run ``jobs[k]`` (one per thread, given its number) at once; ``report`` progress meanwhile."""
+        with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+            futures = [pool.submit(job, k) for k, job in enumerate(jobs)]
+            pending = set(futures)
+            while pending:
+                _, pending = concurrent.futures.wait(pending, timeout=0.25, return_when="FIRST_EXCEPTION")
+                report(self)
+                if any(f.done() and f.exception() for f in futures):
+                    self.failed.set()  # the other threads stop before their next chunk
+            for future in futures:
+                future.result()
+
+
+def _read_csv(path: Path, header: list[str], wanted: list[str], importer: str, report) -> _Reading:
+    spans = _csv_ranges(path, path.stat().st_size)
+    workers = max(1, min(WORKERS, len(spans)))
+    state = _Reading(importer, workers)
+
+    def job(worker: int) -> None:
+        for span in spans[worker::workers]:
+            if state.failed.is_set():
+                return
+            state.add(worker, _csv_chunk(path, header, wanted, span))
+            state.done[worker] += span[1] - span[0]
+
+    try:
+        state.run([job] * workers, report)
+    except _Quoted:
+        state = _Reading(importer, 1)
+
+        def sequential(worker: int) -> None:
+            for batch in _sequential_csv(path, wanted):
+                state.add(worker, batch)
+
+        state.run([sequential], report)
+    return state
+
+
+def _read_parquet(path: Path, wanted: list[str], importer: str, report) -> _Reading:
+    groups = list(range(pq.ParquetFile(path).metadata.num_row_groups))
+    workers = max(1, min(WORKERS, len(groups)))
+    state = _Reading(importer, workers)
+
+    def job(worker: int) -> None:
+        mine = groups[worker::workers]
+        for batch in _parquet_batches(path, wanted, mine) if mine else ():
+            if state.failed.is_set():
+                return
+            state.add(worker, batch)
+            state.done[worker] += batch.num_rows
+
+    state.run([job] * workers, report)
+    return state
 
 
 def pair_totals(
@@ -171,7 +377,7 @@ def pair_totals(
 ) -> PairTotals | None:
     """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader.
 
-    ``progress`` (default: silent) hears, after each chunk, the rows and megabytes read and the rate.
+    ``progress`` (default: silent) hears, while the file is read, the rows and megabytes read and the rate.
     """
     path = Path(path)
     try:
@@ -183,59 +389,61 @@ def pair_totals(
     wanted = [c for c in ("partner", "hs", "period", "reporter", "value_usd") if c in header]
     if not {"partner", "hs", "value_usd"} <= set(wanted):
         return None
-    partners, codes, periods = _code_maps()
-    capacity = (
-        256,
-        1 << 15,
-    )  # HTS10 files have ~20k codes; zeros are lazily allocated, so untouched cells are free
-    sums = np.zeros(capacity[0] * capacity[1])
-    seen = np.zeros(capacity[0] * capacity[1], dtype=np.uint64)
-    code_rows = np.zeros(0, dtype=np.int64)
-    rows = 0
+    parquet = path.suffix.lower() == ".parquet"
+    progress = progress or Progress()
+    megabytes, started = path.stat().st_size / 1e6, time.perf_counter()
+    total_rows = pq.ParquetFile(path).metadata.num_rows if parquet else 0
+
+    def report(state: _Reading) -> None:
+        rows = sum(state.rows)
+        share = sum(state.done) / max(total_rows if parquet else megabytes * 1e6, 1)
+        rate = rows / max(time.perf_counter() - started, 1e-9) / 1e6
+        progress.detail(
+            f"reading {path.name}: {rows / 1e6:,.1f}M rows "
+            f"({min(share, 1.0) * megabytes:,.0f} of {megabytes:,.0f} MB), {rate:,.1f}M rows/s"
+        )
+
     try:
-        progress = progress or Progress()
-        megabytes, started = path.stat().st_size / 1e6, time.perf_counter()
-        for batch, share in _batches(path, wanted):
-            p, c, t, value = chunk_ids(batch, partners, codes, periods, importer)
-            if len(periods.values) > MAX_PERIODS:
-                return None
-            if len(partners.values) > capacity[0] or len(codes.values) > capacity[1]:
-                sums, seen, capacity = _grow((sums, seen), capacity, len(partners.values), len(codes.values))
-            # the chunk's distinct pairs, by hashing (no sort, no pass over the whole grid)
-            inverse, pairs = pd.factorize(p * capacity[1] + c)
-            if _has_duplicates(pairs, inverse, t.astype(np.uint64), seen):
-                return None
-            sums[pairs] += np.bincount(inverse, weights=value, minlength=len(pairs))
-            per_code = np.bincount(c, minlength=len(codes.values))
-            code_rows = (
-                np.concatenate([code_rows, np.zeros(len(per_code) - len(code_rows), np.int64)]) + per_code
-            )
-            rows += batch.num_rows
-            seconds = max(time.perf_counter() - started, 1e-9)
-            read = (
-                f"{share * megabytes:,.0f} of {megabytes:,.0f} MB"
-                if share is not None
-                else f"{megabytes:,.0f} MB file"
-            )
-            progress.detail(
-                f"reading {path.name}: {rows / 1e6:,.1f}M rows ({read}), {rows / seconds / 1e6:,.1f}M rows/s"
-            )
+        if parquet:
+            state = _read_parquet(path, wanted, importer, report)
+        else:
+            state = _read_csv(path, header, wanted, importer, report)
     except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    shape = (len(partners.values), len(codes.values))
-    present = seen.reshape(capacity)[: shape[0], : shape[1]] != 0
-    if has_subtotals(present, codes.values):
+    return _totals(state, header)
+
+
+def _totals(state: _Reading, header: list[str]) -> PairTotals | None:
+    """Add the threads' grids, check duplicates and subtotals, and sort the pairs by partner and code."""
+    shape = (len(state.partners.values), len(state.codes.values))
+    bits = _summed(state.grids, "bits", shape)
+    rows_of_cell = np.bitwise_count(bits)
+    if int(rows_of_cell.sum(dtype=np.int64)) != sum(state.rows):
+        return None  # a (partner, hs, period) key repeats
+    partner_order = np.argsort(np.array(state.partners.values, dtype=object))
+    code_order = np.argsort(np.array(state.codes.values, dtype=object))
+    codes = np.array(state.codes.values, dtype=object)[code_order]
+    present = _sorted(bits, partner_order, code_order) != 0
+    if has_subtotals(present, list(codes)):
         return None
     p_idx, c_idx = np.nonzero(present)
+    value = _sorted(_summed(state.grids, "value", shape), partner_order, code_order)[present]
     return PairTotals(
-        partner=np.array(partners.values, dtype=object)[p_idx],
-        code=np.array(codes.values, dtype=object)[c_idx],
-        value=sums.reshape(capacity)[: shape[0], : shape[1]][p_idx, c_idx],
-        code_rows=dict(zip(codes.values, code_rows.tolist(), strict=True)),
-        rows=rows,
+        partners=np.array(state.partners.values, dtype=object)[partner_order],
+        codes=codes,
+        partner_index=p_idx.astype(np.int32),
+        code_index=c_idx.astype(np.int32),
+        value=value,
+        code_rows=rows_of_cell.sum(axis=0, dtype=np.int64)[code_order],
+        rows=sum(state.rows),
         columns=tuple(header),
-        periods=tuple(periods.values),
+        periods=tuple(state.periods.values),
     )
+
+
+def _sorted(grid: np.ndarray, partner_order: np.ndarray, code_order: np.ndarray) -> np.ndarray:
+    """``grid`` with its rows and columns in the given orders (whole rows first, then columns: fast)."""
+    return np.take(np.take(grid, partner_order, axis=0), code_order, axis=1)
 
 
 def has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
@@ -255,37 +463,6 @@ def has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
         return False
     child, parent = np.array(edges).T
     return bool(np.any(present[:, child] & present[:, parent]))
-
-
-def _grow(arrays: tuple[np.ndarray, ...], capacity: tuple[int, int], partners: int, codes: int):
-    """Re-lay the dense partner × code arrays for more partners or codes (rare: capacity doubles)."""
-    new = (
-        max(capacity[0], 1 << int(np.ceil(np.log2(max(partners, 1))))),
-        max(capacity[1], 1 << int(np.ceil(np.log2(max(codes, 1))))),
-    )
-    grown = []
-    for array in arrays:
-        bigger = np.zeros(new, dtype=array.dtype)
-        bigger[: capacity[0], : capacity[1]] = array.reshape(capacity)
-        grown.append(bigger.ravel())
-    return (*grown, new)
-
-
-def _has_duplicates(pairs: np.ndarray, inverse: np.ndarray, period: np.ndarray, seen: np.ndarray) -> bool:
-    """True if a (pair, period) key repeats in this chunk or was seen in an earlier chunk; else record them.
-
-    ``pairs`` are the chunk's distinct pair cells and ``inverse`` each row's index into them. Each pair
-    keeps a mask of the periods seen so far (bit ``period``), so the check costs memory per pair, not per
-    row. Within a chunk no sort is needed: adding the bits of a pair's rows gives their OR exactly when no
-    bit repeats, i.e. when the sum has as many bits set as the pair has rows.
-    """
-    bits = np.left_shift(np.uint64(1), period).astype(np.float64)
-    total = np.bincount(inverse, weights=bits, minlength=len(pairs)).astype(np.uint64)
-    rows = np.bincount(inverse, minlength=len(pairs))
-    if np.any(np.bitwise_count(total) != rows) or np.any(seen[pairs] & total):
-        return True
-    seen[pairs] |= total
-    return False
 
 
 PARTIAL_COLUMNS = ("key", "value_usd", "rows", "periods")

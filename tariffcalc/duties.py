@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -81,19 +82,39 @@ class Result:
             table[f"{name}_rate"] = (table[f"{name}_duty_usd"] / value).fillna(0.0)
         return table
 
-    def _sums(self, index: np.ndarray, size: int) -> dict[str, np.ndarray]:
-        """Imports, baseline and scenario duty (USD) summed over pairs by an integer group ``index``."""
-        return {
-            "imports_usd": np.bincount(index, weights=self.pair_value, minlength=size),
-            "baseline_duty_usd": np.bincount(index, weights=self.baseline_duty, minlength=size),
-            "scenario_duty_usd": np.bincount(index, weights=self.scenario_duty, minlength=size),
+    @functools.cached_property
+    def _cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The partner × product cells at ``level``: each cell's partner and product (indices into
+        ``partners`` and the level codes), the level codes, and imports and duties (USD) by cell.
+
+        The three tables are sums of these cells, so the pairs (millions) are summed only once, by
+        counting on the dense partner × product grid when it is small enough, else by sorting.
+        """
+        index, levels = self._levels()
+        key = self.pair_partner_index.astype(np.int64) * len(levels) + index
+        grid = len(self.partners) * len(levels)
+        weights = {
+            "imports_usd": self.pair_value,
+            "baseline_duty_usd": self.baseline_duty,
+            "scenario_duty_usd": self.scenario_duty,
         }
+        if grid <= DENSE_PAIRS:
+            cells = np.flatnonzero(np.bincount(key, minlength=grid))
+            sums = {k: np.bincount(key, weights=w, minlength=grid)[cells] for k, w in weights.items()}
+        else:
+            cells, cell_of_pair = np.unique(key, return_inverse=True)
+            sums = {k: np.bincount(cell_of_pair, weights=w, minlength=len(cells)) for k, w in weights.items()}
+        return cells // len(levels), cells % len(levels), levels, sums
+
+    def _cell_sums(self, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
+        """The cells' imports and duties (USD) summed by an integer ``group`` of cells."""
+        sums = self._cells[3]
+        return {name: np.bincount(group, weights=column, minlength=size) for name, column in sums.items()}
 
     def by_partner(self) -> pd.DataFrame:
         """One row per partner, largest added duty first."""
-        table = pd.DataFrame(
-            {"partner": self.partners, **self._sums(self.pair_partner_index, len(self.partners))}
-        )
+        partner, _, _, _ = self._cells
+        table = pd.DataFrame({"partner": self.partners, **self._cell_sums(partner, len(self.partners))})
         table.insert(1, "partner_name", table["partner"].map(countries.partner_name))
         table = self._finish(table)
         return table.sort_values(["added_duty_usd", "partner"], ascending=[False, True], ignore_index=True)
@@ -114,23 +135,16 @@ class Result:
 
     def by_product(self) -> pd.DataFrame:
         """One row per product at ``level`` digits, largest added duty first."""
-        index, levels = self._levels()
-        table = pd.DataFrame({"hs": levels, **self._sums(index, len(levels))})
+        _, product, levels, _ = self._cells
+        table = pd.DataFrame({"hs": levels, **self._cell_sums(product, len(levels))})
         table.insert(1, "description", hs.describe(table["hs"]))
         table = self._finish(table)
         return table.sort_values(["added_duty_usd", "hs"], ascending=[False, True], ignore_index=True)
 
     def by_partner_product(self) -> pd.DataFrame:
         """One row per partner × product at ``level`` digits, sorted by partner then product."""
-        index, levels = self._levels()
-        cells, cell_of_pair = _pairs(self.pair_partner_index, index, len(levels))
-        table = pd.DataFrame(
-            {
-                "partner": self.partners[cells // len(levels)],
-                "hs": levels[cells % len(levels)],
-                **self._sums(cell_of_pair, len(cells)),
-            }
-        )
+        partner, product, levels, sums = self._cells
+        table = pd.DataFrame({"partner": self.partners[partner], "hs": levels[product], **sums})
         table = self._finish(table)
         return table.sort_values(["partner", "hs"], ignore_index=True)
 
@@ -215,7 +229,7 @@ class Result:
             any_coarse |= mask
         tiers: dict[str, float] = {}
         for schedule in (self.scenario_schedule, self.baseline_schedule):
-            if (schedule.observed_tier != "").any():
+            if schedule.observed_tier is not None:
                 sums = pd.Series(self.pair_value).groupby(schedule.observed_tier).sum()
                 tiers = {str(k): float(v) for k, v in sums.items()}
                 break
@@ -263,22 +277,28 @@ DENSE_PAIRS = 1 << 26
 """Largest partners × codes grid in which distinct pairs are found by counting instead of sorting."""
 
 
-def _pairs(partner_index: np.ndarray, code_index: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct pairs (as ``partner × codes + code``, sorted) and each row's index into them.
+def _pairs(
+    partner_index: np.ndarray, code_index: np.ndarray, codes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The distinct (partner, code) pairs of rows, sorted: each pair's partner and code, and each row's pair.
 
-    Rows that are already distinct and sorted (summed flows) are recognised in one pass; otherwise pairs
-    are counted on the dense partner × code grid when it is small enough, else sorted.
+    Rows that are already distinct and sorted (summed flows) are recognised in one pass and are their own
+    pairs: the row → pair map is then None. Otherwise pairs are counted on the dense partner × code grid
+    when it is small enough, else sorted.
     """
-    key = partner_index.astype(np.int64) * codes + code_index
-    if len(key) and np.all(key[1:] > key[:-1]):
-        return key, np.arange(len(key))
     grid = (int(partner_index.max(initial=-1)) + 1) * codes
+    key = partner_index.astype(np.int32 if grid < 2**31 else np.int64) * codes
+    key += code_index
+    if np.all(key[1:] > key[:-1]):
+        return partner_index, code_index, None
     if grid > DENSE_PAIRS:
-        return np.unique(key, return_inverse=True)
-    pairs = np.flatnonzero(np.bincount(key, minlength=grid))
-    position = np.zeros(grid, dtype=np.int64)
-    position[pairs] = np.arange(len(pairs))
-    return pairs, position[key]
+        pairs, row_pair = np.unique(key, return_inverse=True)
+    else:
+        pairs = np.flatnonzero(np.bincount(key, minlength=grid))
+        position = np.zeros(grid, dtype=np.int64)
+        position[pairs] = np.arange(len(pairs))
+        row_pair = position[key]
+    return pairs // codes, pairs % codes, row_pair
 
 
 def compute(
@@ -297,10 +317,12 @@ def compute(
     on = as_of or scenario.as_of
     partner_code, partners = _factorize(flows["partner"])
     hs_code, codes = _factorize(flows["hs"])
-    pairs, row_pair = _pairs(partner_code, hs_code, max(len(codes), 1))
-    pair_partner_index = pairs // max(len(codes), 1)
-    pair_code_index = pairs % max(len(codes), 1)
-    pair_value = np.bincount(row_pair, weights=flows["value_usd"].to_numpy(), minlength=len(pairs))
+    pair_partner_index, pair_code_index, row_pair = _pairs(partner_code, hs_code, max(len(codes), 1))
+    value = flows["value_usd"].to_numpy(dtype=float)
+    if row_pair is None:  # the rows are the pairs, in order
+        row_pair, pair_value = np.arange(len(value)), value
+    else:
+        pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
 
     def schedule(of: Scenario, on: dt.date | None) -> Schedule:
         return resolve_pairs(of, partners, codes, pair_partner_index, pair_code_index, on)

@@ -95,7 +95,7 @@ def explain(
     observed = us_2024_observed_chapter(code[:2])
     schedule = resolve(scenario, pair_partner, pair_code, as_of, observed=observed)
     base = resolve(baseline, pair_partner, pair_code, observed=observed)
-    tier = str(schedule.observed_tier[0])
+    tier = str(schedule.observed_tier[0]) if schedule.observed_tier is not None else ""
     cell = _observed_cell(tier, iso3, code)
     components = []
     for m in schedule.measures:

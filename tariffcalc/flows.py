@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -633,7 +632,7 @@ def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how:
         }
     )
     unknown = np.array([not hs.in_nomenclature(code) for code in totals.codes], dtype=bool)
-    total = math.fsum(totals.value)  # correctly rounded: the same whatever the order of the pairs
+    total = float(np.sum(totals.value))  # pairs come sorted, so the sum is the same on every run
     report = FileReport(
         path=path,
         sha256=digest,
@@ -649,7 +648,7 @@ def pair_flowset(totals: PairTotals, path: str, digest: str, parquet: bool, how:
         delimiter="" if parquet else "comma",
         number_format="plain",
         not_in_nomenclature_rows=int(totals.code_rows[unknown].sum()),
-        not_in_nomenclature_value_usd=math.fsum(totals.value[unknown[totals.code_index]]),
+        not_in_nomenclature_value_usd=float(np.sum(totals.value[unknown[totals.code_index]])),
     )
     ledger = pd.DataFrame(columns=[*REJECT_COLUMNS, *totals.columns])
     return FlowSet(flows=flows, rejects=ledger, files=[report], issues=_no_issues())

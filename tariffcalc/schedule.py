@@ -210,11 +210,11 @@ def _step(measure: Measure, scope: PartnerScope) -> np.ndarray:
 def _classes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Each of ``n`` items' class (items equal in every column share one) and one item of each class."""
     if not columns or n == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(min(n, 1), dtype=np.int64)
+        return np.zeros(n, dtype=np.int32), np.zeros(min(n, 1), dtype=np.int64)
     _, first, inverse = np.unique(
         np.column_stack(columns).astype(float), axis=0, return_index=True, return_inverse=True
     )
-    return inverse.ravel(), first
+    return inverse.ravel().astype(np.int32), first
 
 
 @dataclasses.dataclass
@@ -309,7 +309,9 @@ class Schedule:
     measures: list[MeasureRates]
     classes: PairClasses
     total_rate: np.ndarray
-    observed_tier: np.ndarray
+    observed_tier: np.ndarray | None
+    """Which 2024 cell each pair's observed rate comes from (:class:`ObservedRates`); None without an
+    observed measure."""
     floored: np.ndarray
 
     @property
@@ -434,7 +436,6 @@ def resolve_pairs(
     per distinct code; over pairs there are only integer gathers.
     """
     on = as_of or scenario.as_of
-    n = len(partner_index)
     observed_rate = observed_tier = None
     if any(m.observed for m in scenario.measures):
         observed = observed or us_2024_observed()
@@ -450,13 +451,10 @@ def resolve_pairs(
         code_columns.append(q.in_scope)
     partner_class, partner_first = _classes(partner_columns, len(partners))
     code_class, code_first = _classes(code_columns, len(codes))
-    classes = PairClasses(
-        partner_class,
-        code_class,
-        partner_first,
-        code_first,
-        partner_class[partner_index] * len(code_first) + code_class[code_index],
-    )
+    pair_class = partner_class[partner_index]
+    pair_class *= len(code_first)
+    pair_class += code_class[code_index]
+    classes = PairClasses(partner_class, code_class, partner_first, code_first, pair_class)
 
     covers = {m.id: classes.grid(p.in_scope & active, q.in_scope) for m, active, p, q in scopes}
     resolved: dict[str, MeasureRates] = {}
@@ -489,6 +487,7 @@ def resolve_pairs(
         if rates.observed_rate is not None and rates.active:
             total += rates.contribution
     floored = total < 0
+    total[floored] = 0.0
     return Schedule(
         scenario=scenario,
         as_of=on,
@@ -498,7 +497,7 @@ def resolve_pairs(
         code_index=code_index,
         measures=list(resolved.values()),
         classes=classes,
-        total_rate=np.where(floored, 0.0, total),
-        observed_tier=observed_tier if observed_tier is not None else np.full(n, "", dtype=object),
+        total_rate=total,
+        observed_tier=observed_tier,
         floored=floored,
     )

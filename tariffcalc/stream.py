@@ -6,11 +6,11 @@ themselves do not matter. This module reads a canonical CSV or Parquet file in c
 and adds each chunk into dense partner × product grids (``np.add.at``). Peak memory depends on the number
 of distinct partners and codes and on the chunk size, never on the number of rows.
 
-Chunks are read and summed by :data:`WORKERS` threads at once (pyarrow and numpy release the GIL). Each
-thread takes a fixed share of the chunks (thread *k* the chunks *k*, *k* + WORKERS, …) and sums into its
-own grids, which are added in thread order at the end, so the totals do not depend on timing. CSV chunks
-are byte ranges cut at line ends; a file with a quote character in its data rows is read by one
-sequential streaming reader instead, because a quoted field may hold a line end.
+:data:`WORKERS` threads read, parse and check chunks at once (pyarrow releases the GIL); the calling
+thread adds them into the grids in file order, so the totals do not depend on timing. CSV chunks are
+byte ranges of :data:`CHUNK_BYTES` cut at line ends (a file with a quote character in its data rows is
+read by pyarrow's sequential streaming reader instead, because a quoted field may hold a line end);
+Parquet chunks are row groups, so a Parquet file's row groups bound the memory of its chunks.
 
 It is a fast path, not a second reader: it accepts only what :func:`tariffcalc.flows.read_flows` would
 accept unchanged (known ISO3 partner, a code of 2-10 digits in even length, a finite value between 0 and
@@ -22,13 +22,15 @@ problem with its line number.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
+import functools
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +44,9 @@ from tariffcalc.flows import MAX_VALUE_USD
 from tariffcalc.report.progress import Progress
 
 CHUNK_BYTES = 16 << 20
-"""CSV bytes per chunk; Parquet files are read in batches of :data:`PARQUET_BATCH_ROWS` rows."""
-PARQUET_BATCH_ROWS = 1 << 20
-WORKERS = max(1, min(4, os.cpu_count() or 1))
-"""Threads that read and sum chunks at once (at most 4: the grids are per thread)."""
+"""CSV bytes per chunk (Parquet files are read a row group at a time)."""
+WORKERS = max(1, min(8, os.cpu_count() or 1))
+"""Threads that read and check chunks at once."""
 _CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
 _PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 MAX_PERIODS = 52
@@ -196,27 +197,30 @@ def chunk_ids(
 
 
 class _Grids:
-    """One thread's dense partner × code sums: value (USD), and the sum of each row's period bit.
+    """Dense partner × code sums: value (USD), and the sum of each row's period bit.
 
     The period bits find duplicate keys from the totals alone: where a (partner, hs, period) key repeats,
     two equal bits add into a carry and the cell's sum has fewer bits set than it has rows, so the file
     is clean exactly when all cells together have as many bits set as the file has rows (:func:`_totals`).
-    Sums are modulo 2^64, which can only lose bits, never add them.
+    Sums wrap around at the width of the bits type, which can only lose bits, never add them; the type
+    widens (16 → 64 bits) when a period id needs it.
     """
 
     def __init__(self) -> None:
         self.capacity = (256, 1 << 15)  # HTS10 files have ~20k codes; zero pages cost nothing until touched
         self.value = np.zeros(self.capacity)
-        self.bits = np.zeros(self.capacity, dtype=np.uint64)
+        self.bits = np.zeros(self.capacity, dtype=np.uint16)
 
     def add(self, p: np.ndarray, c: np.ndarray, t: np.ndarray, value: np.ndarray) -> None:
         """Add a chunk's rows (partner, code and period ids, values in USD)."""
         needed = (int(p.max(initial=0)) + 1, int(c.max(initial=0)) + 1)
         if needed[0] > self.capacity[0] or needed[1] > self.capacity[1]:
             self._grow(needed)
+        if int(t.max(initial=0)) >= 8 * self.bits.itemsize:
+            self.bits = self.bits.astype(np.uint64)
         cell = p.astype(np.int64) * self.capacity[1] + c
         np.add.at(self.value.ravel(), cell, value)
-        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS[t])
+        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS[t].astype(self.bits.dtype))
 
     def _grow(self, needed: tuple[int, int]) -> None:
         """Re-lay the grids for more partners or codes (rare: capacity doubles)."""
@@ -229,21 +233,6 @@ class _Grids:
             bigger[: self.capacity[0], : self.capacity[1]] = getattr(self, name)
             setattr(self, name, bigger)
         self.capacity = new
-
-
-def _summed(grids: list[_Grids], name: str, shape: tuple[int, int]) -> np.ndarray:
-    """Grid ``name`` of all threads added in thread order into the first thread's, cut to ``shape``.
-
-    Adds in place: fresh pages are slow to touch on some machines, and the first grid is already touched.
-    """
-    first = grids[0]
-    if shape[0] > first.capacity[0] or shape[1] > first.capacity[1]:
-        first._grow(shape)
-    out = getattr(first, name)[: shape[0], : shape[1]]
-    for grid in grids[1:]:
-        rows, cols = min(shape[0], grid.capacity[0]), min(shape[1], grid.capacity[1])
-        out[:rows, :cols] += getattr(grid, name)[:rows, :cols]
-    return out
 
 
 def _csv_ranges(path: Path, size: int) -> list[tuple[int, int]]:
@@ -281,95 +270,87 @@ def _convert(wanted: list[str]) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(column_types=types, include_columns=wanted, strings_can_be_null=False)
 
 
-def _sequential_csv(path: Path, wanted: list[str]) -> Iterator[pa.RecordBatch]:
-    """The file's batches from pyarrow's streaming reader, which understands quoted line ends."""
-    reader = pacsv.open_csv(
+Reader = Callable[[], pa.Table | pa.RecordBatch]
+"""Reads one chunk of a file (run in a pool thread)."""
+
+
+class _Reading:
+    """Reads chunks in threads and adds them, in file order, into one set of grids.
+
+    Each chunk is read, parsed and turned into ids (:func:`chunk_ids`) by a pool thread; the calling thread
+    adds the chunks into the grids strictly in file order, so sums never depend on timing. At most
+    ``2 × WORKERS`` chunks are in flight, which bounds memory.
+    """
+
+    def __init__(self, importer: str, progress: Callable[[int, float | None], None]):
+        self.importer = importer
+        self.partners, self.codes, self.periods = _code_maps()
+        self.grids = _Grids()
+        self.rows = 0
+        self.progress = progress
+
+    def _ids(self, read: Reader) -> tuple[np.ndarray, ...]:
+        ids = chunk_ids(read(), self.partners, self.codes, self.periods, self.importer)
+        if len(self.periods.values) > MAX_PERIODS:
+            raise NotClean(f"more than {MAX_PERIODS} periods")
+        return ids
+
+    def _add(self, future: concurrent.futures.Future, share: float | None) -> None:
+        p, c, t, value = future.result()
+        self.grids.add(p, c, t, value)
+        self.rows += len(value)
+        self.progress(self.rows, share)
+
+    def run(self, readers: Iterable[tuple[Reader, float | None]]) -> _Reading:
+        """Read and add the chunks of ``readers`` (each with the share of the file read after it, or None)."""
+        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+            pending: collections.deque = collections.deque()
+            try:
+                for read, share in readers:
+                    pending.append((pool.submit(self._ids, read), share))
+                    if len(pending) >= 2 * WORKERS:
+                        self._add(*pending.popleft())
+                while pending:
+                    self._add(*pending.popleft())
+            finally:
+                for future, _ in pending:
+                    future.cancel()
+        return self
+
+
+def _csv_readers(path: Path, header: list[str], wanted: list[str]) -> Iterator[tuple[Reader, float]]:
+    size = path.stat().st_size
+    for span in _csv_ranges(path, size):
+        yield functools.partial(_csv_chunk, path, header, wanted, span), span[1] / size
+
+
+def _sequential_csv_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, None]]:
+    """Batches of pyarrow's streaming reader, which understands quoted line ends (read in this thread)."""
+    batches = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES, encoding="utf8"),
         convert_options=_convert(wanted),
     )
-    yield from reader
+    for batch in batches:  # pyarrow reads ahead, so the bytes consumed say little: no share
+        yield functools.partial(_itself, batch), None
 
 
-def _parquet_batches(path: Path, wanted: list[str], groups: list[int]) -> Iterator[pa.RecordBatch]:
-    reader = pq.ParquetFile(path, read_dictionary=[c for c in wanted if c != "value_usd"])
-    yield from reader.iter_batches(
-        batch_size=PARQUET_BATCH_ROWS, row_groups=groups, columns=wanted, use_threads=False
-    )
+def _itself(batch: pa.RecordBatch) -> pa.RecordBatch:
+    return batch
 
 
-class _Reading:
-    """The state shared by the reading threads: id maps, one grid set per thread, and progress counters."""
-
-    def __init__(self, importer: str, workers: int):
-        self.importer = importer
-        self.partners, self.codes, self.periods = _code_maps()
-        self.grids = [_Grids() for _ in range(workers)]
-        self.rows = [0] * workers
-        self.done = [0] * workers  # bytes (CSV) or rows (Parquet) read by each thread
-        self.failed = threading.Event()
-
-    def add(self, worker: int, chunk: pa.Table | pa.RecordBatch) -> None:
-        p, c, t, value = chunk_ids(chunk, self.partners, self.codes, self.periods, self.importer)
-        if len(self.periods.values) > MAX_PERIODS:
-            raise NotClean(f"more than {MAX_PERIODS} periods")
-        self.grids[worker].add(p, c, t, value)
-        self.rows[worker] += chunk.num_rows
-
-    def run(self, jobs: list[Callable[[int], None]], report: Callable[[_Reading], None]) -> None:
-        """Run ``jobs[k]`` (one per thread, given its number) at once; ``report`` progress meanwhile."""
-        with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
-            futures = [pool.submit(job, k) for k, job in enumerate(jobs)]
-            pending = set(futures)
-            while pending:
-                _, pending = concurrent.futures.wait(pending, timeout=0.25, return_when="FIRST_EXCEPTION")
-                report(self)
-                if any(f.done() and f.exception() for f in futures):
-                    self.failed.set()  # the other threads stop before their next chunk
-            for future in futures:
-                future.result()
+def _parquet_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, float]]:
+    """One reader per row group (each opens the file itself: readers run in different threads)."""
+    metadata = pq.ParquetFile(path).metadata
+    total, done = max(metadata.num_rows, 1), 0
+    for group in range(metadata.num_row_groups):
+        done += metadata.row_group(group).num_rows
+        yield functools.partial(_row_group, path, wanted, group), done / total
 
 
-def _read_csv(path: Path, header: list[str], wanted: list[str], importer: str, report) -> _Reading:
-    spans = _csv_ranges(path, path.stat().st_size)
-    workers = max(1, min(WORKERS, len(spans)))
-    state = _Reading(importer, workers)
-
-    def job(worker: int) -> None:
-        for span in spans[worker::workers]:
-            if state.failed.is_set():
-                return
-            state.add(worker, _csv_chunk(path, header, wanted, span))
-            state.done[worker] += span[1] - span[0]
-
-    try:
-        state.run([job] * workers, report)
-    except _Quoted:
-        state = _Reading(importer, 1)
-
-        def sequential(worker: int) -> None:
-            for batch in _sequential_csv(path, wanted):
-                state.add(worker, batch)
-
-        state.run([sequential], report)
-    return state
-
-
-def _read_parquet(path: Path, wanted: list[str], importer: str, report) -> _Reading:
-    groups = list(range(pq.ParquetFile(path).metadata.num_row_groups))
-    workers = max(1, min(WORKERS, len(groups)))
-    state = _Reading(importer, workers)
-
-    def job(worker: int) -> None:
-        mine = groups[worker::workers]
-        for batch in _parquet_batches(path, wanted, mine) if mine else ():
-            if state.failed.is_set():
-                return
-            state.add(worker, batch)
-            state.done[worker] += batch.num_rows
-
-    state.run([job] * workers, report)
-    return state
+def _row_group(path: Path, wanted: list[str], group: int) -> pa.Table:
+    text = [c for c in wanted if c != "value_usd"]
+    return pq.ParquetFile(path, read_dictionary=text).read_row_group(group, columns=wanted, use_threads=False)
 
 
 def pair_totals(
@@ -377,7 +358,7 @@ def pair_totals(
 ) -> PairTotals | None:
     """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader.
 
-    ``progress`` (default: silent) hears, while the file is read, the rows and megabytes read and the rate.
+    ``progress`` (default: silent) hears, after each chunk, the rows and megabytes read and the rate.
     """
     path = Path(path)
     try:
@@ -389,55 +370,56 @@ def pair_totals(
     wanted = [c for c in ("partner", "hs", "period", "reporter", "value_usd") if c in header]
     if not {"partner", "hs", "value_usd"} <= set(wanted):
         return None
-    parquet = path.suffix.lower() == ".parquet"
     progress = progress or Progress()
     megabytes, started = path.stat().st_size / 1e6, time.perf_counter()
-    total_rows = pq.ParquetFile(path).metadata.num_rows if parquet else 0
 
-    def report(state: _Reading) -> None:
-        rows = sum(state.rows)
-        share = sum(state.done) / max(total_rows if parquet else megabytes * 1e6, 1)
-        rate = rows / max(time.perf_counter() - started, 1e-9) / 1e6
-        progress.detail(
-            f"reading {path.name}: {rows / 1e6:,.1f}M rows "
-            f"({min(share, 1.0) * megabytes:,.0f} of {megabytes:,.0f} MB), {rate:,.1f}M rows/s"
+    def report(rows: int, share: float | None) -> None:
+        read = (
+            f"{megabytes:,.0f} MB file"
+            if share is None
+            else f"{share * megabytes:,.0f} of {megabytes:,.0f} MB"
         )
+        rate = rows / max(time.perf_counter() - started, 1e-9) / 1e6
+        progress.detail(f"reading {path.name}: {rows / 1e6:,.1f}M rows ({read}), {rate:,.1f}M rows/s")
 
     try:
-        if parquet:
-            state = _read_parquet(path, wanted, importer, report)
+        if path.suffix.lower() == ".parquet":
+            reading = _Reading(importer, report).run(_parquet_readers(path, wanted))
         else:
-            state = _read_csv(path, header, wanted, importer, report)
+            try:
+                reading = _Reading(importer, report).run(_csv_readers(path, header, wanted))
+            except _Quoted:
+                reading = _Reading(importer, report).run(_sequential_csv_readers(path, wanted))
     except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    return _totals(state, header)
+    return _totals(reading, header)
 
 
-def _totals(state: _Reading, header: list[str]) -> PairTotals | None:
-    """Add the threads' grids, check duplicates and subtotals, and sort the pairs by partner and code."""
-    shape = (len(state.partners.values), len(state.codes.values))
-    bits = _summed(state.grids, "bits", shape)
+def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
+    """Check duplicates and subtotals, and list the pairs sorted by partner and code."""
+    shape = (len(reading.partners.values), len(reading.codes.values))
+    bits = reading.grids.bits[: shape[0], : shape[1]]
     rows_of_cell = np.bitwise_count(bits)
-    if int(rows_of_cell.sum(dtype=np.int64)) != sum(state.rows):
+    if int(rows_of_cell.sum(dtype=np.int64)) != reading.rows:
         return None  # a (partner, hs, period) key repeats
-    partner_order = np.argsort(np.array(state.partners.values, dtype=object))
-    code_order = np.argsort(np.array(state.codes.values, dtype=object))
-    codes = np.array(state.codes.values, dtype=object)[code_order]
-    present = _sorted(bits, partner_order, code_order) != 0
+    partner_order = np.argsort(np.array(reading.partners.values, dtype=object))
+    code_order = np.argsort(np.array(reading.codes.values, dtype=object))
+    codes = np.array(reading.codes.values, dtype=object)[code_order]
+    present = _sorted(bits != 0, partner_order, code_order)
     if has_subtotals(present, list(codes)):
         return None
     p_idx, c_idx = np.nonzero(present)
-    value = _sorted(_summed(state.grids, "value", shape), partner_order, code_order)[present]
+    value = _sorted(reading.grids.value[: shape[0], : shape[1]], partner_order, code_order)[present]
     return PairTotals(
-        partners=np.array(state.partners.values, dtype=object)[partner_order],
+        partners=np.array(reading.partners.values, dtype=object)[partner_order],
         codes=codes,
         partner_index=p_idx.astype(np.int32),
         code_index=c_idx.astype(np.int32),
         value=value,
         code_rows=rows_of_cell.sum(axis=0, dtype=np.int64)[code_order],
-        rows=sum(state.rows),
+        rows=reading.rows,
         columns=tuple(header),
-        periods=tuple(state.periods.values),
+        periods=tuple(reading.periods.values),
     )
 
 

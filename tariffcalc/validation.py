@@ -69,7 +69,7 @@ def scenario_fit(flows: pd.DataFrame, scenario) -> dict[str, Any]:
             by_measure[m.measure.id] = float(value[mask].sum())
             coarse |= mask
     tiers = {}
-    if (schedule.observed_tier != "").any():
+    if schedule.observed_tier is not None:
         sums = pd.Series(value).groupby(schedule.observed_tier).sum()
         tiers = {str(k): float(v) for k, v in sums.items() if k != EXACT}
     fine = total - float(value[coarse].sum())

@@ -361,3 +361,24 @@ def test_helpers_build_the_scenario_they_describe():
     # DEU own 3.0 × 10 = 30; FRA via EU 0.2 × 100 = 20; JPN default 0.1 × 1000 = 100;
     # MEX excluded → 0; 8703… carved out → 0; chapter 01 not in products → 0
     assert duties == pytest.approx([30.0, 20.0, 100.0, 0.0, 0.0, 0.0], abs=1e-9)
+
+
+@SETTINGS
+@given(cases(), st.randoms(use_true_random=False))
+def test_summed_categorical_flows_give_the_same_tables(case, rnd):
+    """The fast reader's shape (one row per pair, sorted, partner and hs as categoricals) and the same
+    pairs as text in any order give the tables of the rows themselves, and imports by partner equal a
+    plain pandas group-by."""
+    table, scenario, baseline = case
+    s, b = scenario_from(scenario), scenario_from(baseline, name="base")
+    summed = table.groupby(["partner", "hs"], as_index=False)["value_usd"].sum()
+    categorical = summed.astype({"partner": "category", "hs": "category"})
+    order = list(range(len(summed)))
+    rnd.shuffle(order)
+    shuffled = summed.iloc[order].reset_index(drop=True)
+    rows = _aggregates(compute(table, s, b))
+    for other in (categorical, shuffled):
+        _assert_same_aggregates(rows, _aggregates(compute(other, s, b)), scale_of(table))
+    by_partner = compute(shuffled, s, b).by_partner().set_index("partner")["imports_usd"]
+    expected = table.groupby("partner")["value_usd"].sum()
+    assert by_partner.sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy(), rel=1e-12)

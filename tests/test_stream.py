@@ -118,6 +118,37 @@ def test_parquet_and_csv_give_the_same_totals(tmp_path):
     )
 
 
+def test_quoted_fields_are_read_by_the_sequential_reader(tmp_path, monkeypatch):
+    """A quoted field may hold a line end, so byte-range chunks are not safe: same totals either way."""
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 64)  # many chunks: a cut could land inside a quote
+    rows = [("CHN", f"{code:04d}", "2024-01", float(code)) for code in range(100, 400)]
+    plain = write(tmp_path, HEADER + "".join(f"{p},{c},{t},{v}\n" for p, c, t, v in rows), "plain.csv")
+    quoted = write(
+        tmp_path, HEADER + "".join(f'"{p}","{c}","{t}","{v}"\n' for p, c, t, v in rows), "quoted.csv"
+    )
+    assert totals(stream.pair_totals(quoted)) == totals(stream.pair_totals(plain))
+    assert stream.pair_totals(quoted).rows == 300
+
+
+def test_parquet_row_groups_are_summed_in_file_order(tmp_path):
+    """Many row groups, read by several threads: the totals equal a pandas group-by exactly."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "partner": rng.choice(["CHN", "DEU", "MEX", "VNM"], 20_000),
+            "hs": [f"{c:04d}" for c in rng.integers(100, 9000, 20_000)],
+            "period": [f"2024-{m:02d}" for m in rng.integers(1, 13, 20_000)],
+            "value_usd": rng.lognormal(10, 2, 20_000).round(2),
+        }
+    ).drop_duplicates(["partner", "hs", "period"])
+    frame.to_parquet(tmp_path / "f.parquet", index=False, row_group_size=1000)
+    result = stream.pair_totals(tmp_path / "f.parquet")
+    expected = frame.groupby(["partner", "hs"])["value_usd"].sum()
+    assert result.rows == len(frame)
+    assert list(zip(result.partner, result.code, strict=True)) == list(expected.index)  # sorted pairs
+    assert np.allclose(result.value, expected.to_numpy(), rtol=1e-12)
+
+
 class Recorder(stream.Progress):
     """Collects the progress details the reader reports."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -282,7 +283,13 @@ cli.add_command(validate)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    The command reads files with its own threads (:mod:`tariffcalc.stream`) and does no large linear
+    algebra, so OpenBLAS's threads would only spin on the same cores: they are off unless the user set
+    ``OPENBLAS_NUM_THREADS``. (Set before NumPy is imported, which the commands do lazily.)
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="tariffcalc")
 
 

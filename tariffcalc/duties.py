@@ -91,19 +91,24 @@ class Result:
         counting on the dense partner × product grid when it is small enough, else by sorting.
         """
         index, levels = self._levels()
-        key = self.pair_partner_index.astype(np.int64) * len(levels) + index
         grid = len(self.partners) * len(levels)
-        weights = {
-            "imports_usd": self.pair_value,
-            "baseline_duty_usd": self.baseline_duty,
-            "scenario_duty_usd": self.scenario_duty,
-        }
-        if grid <= DENSE_PAIRS:
-            cells = np.flatnonzero(np.bincount(key, minlength=grid))
-            sums = {k: np.bincount(key, weights=w, minlength=grid)[cells] for k, w in weights.items()}
+        key = self.pair_partner_index.astype(np.int32 if grid < 2**31 else np.int64)
+        key *= len(levels)
+        key += index  # in place: pairs run to millions, and fresh memory is slow to touch
+        if grid > DENSE_PAIRS:
+            cells, key = np.unique(key, return_inverse=True)
+            grid, keep = len(cells), slice(None)
         else:
-            cells, cell_of_pair = np.unique(key, return_inverse=True)
-            sums = {k: np.bincount(cell_of_pair, weights=w, minlength=len(cells)) for k, w in weights.items()}
+            cells = keep = np.flatnonzero(np.bincount(key, minlength=grid))
+        scratch = np.empty(len(self.pair_value))
+        sums = {}
+        for name, rate in (
+            ("imports_usd", None),
+            ("baseline_duty_usd", self.baseline_schedule.total_rate),
+            ("scenario_duty_usd", self.scenario_schedule.total_rate),
+        ):
+            weights = self.pair_value if rate is None else np.multiply(self.pair_value, rate, out=scratch)
+            sums[name] = np.bincount(key, weights=weights, minlength=grid)[keep]
         return cells // len(levels), cells % len(levels), levels, sums
 
     def _cell_sums(self, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
@@ -126,7 +131,7 @@ class Result:
         pairs run to millions, distinct codes to thousands.
         """
         of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
-        return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
+        return of_code.astype(np.int32)[self.pair_code_index], np.asarray(levels, dtype=object)
 
     def product_codes(self) -> np.ndarray:
         """Each pair's product code at the table level (see :meth:`_levels`)."""
@@ -230,7 +235,7 @@ class Result:
         tiers: dict[str, float] = {}
         for schedule in (self.scenario_schedule, self.baseline_schedule):
             if schedule.observed_tier is not None:
-                sums = pd.Series(self.pair_value).groupby(schedule.observed_tier).sum()
+                sums = pd.Series(self.pair_value).groupby(schedule.observed_tier, observed=True).sum()
                 tiers = {str(k): float(v) for k, v in sums.items()}
                 break
         code_length = np.fromiter(map(len, self.codes), dtype=np.int64, count=len(self.codes))
@@ -265,7 +270,7 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         index, uniques = pd.factorize(column.to_numpy(dtype=object))
         return index, np.asarray(uniques, dtype=object)
-    index = column.cat.codes.to_numpy()
+    index = column.cat.codes.to_numpy().astype(np.int32)  # int8/int16 codes overflow in arithmetic
     categories = np.asarray(column.cat.categories, dtype=object)
     used = np.bincount(index, minlength=len(categories)) > 0
     if used.all():

@@ -611,7 +611,11 @@ def _fast_path(path: Path, importer: str, progress: Progress | None = None) -> F
         return None
     parquet = path.suffix.lower() == ".parquet"
     return pair_flowset(
-        totals, str(path), sha256(path), parquet, "streamed and summed by partner and product"
+        totals,
+        str(path),
+        totals.sha256 or sha256(path),
+        parquet,
+        "streamed and summed by partner and product",
     )
 
 

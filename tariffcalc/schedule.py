@@ -34,12 +34,31 @@ ALL_IMPORTS = "all imports"
 EXACT = "exact"
 
 
+TIERS = (
+    EXACT,
+    *(f"partner × HS{length}" for length in (8, 6, 4, 2)),
+    *(f"all partners × HS{length}" for length in (10, 8, 6, 4, 2)),
+    ALL_IMPORTS,
+)
+"""Where an observed rate comes from, finest first (see :class:`ObservedRates`)."""
+_LENGTHS = (10, 8, 6, 4, 2)
+
+
+def _prefixes(codes: np.ndarray, length: int) -> tuple[np.ndarray, pd.Index]:
+    """Each code's prefix of ``length`` digits as an index into the distinct prefixes (-1 if shorter)."""
+    cut = np.array([code[:length] if len(code) >= length else "" for code in codes], dtype=object)
+    index, prefixes = pd.factorize(cut)
+    return np.where(cut == "", -1, index), pd.Index(prefixes, dtype=object)
+
+
 class ObservedRates:
     """Observed ad valorem duty rates (duty ÷ value) of a flow table, looked up with fallbacks.
 
     A pair (partner, code) takes the rate of the same partner and code (tier ``exact``); if that cell is
     absent, the same partner and the longest shorter prefix present (HS8, HS6, HS4, chapter); then all
-    partners at the longest prefix present; then the rate of all imports. The tier used is reported for every pair.
+    partners at the longest prefix present; then the rate of all imports. The tier used is reported for
+    every pair (:data:`TIERS`). Work is done on integer partner and prefix ids: per distinct code, then
+    one hashed lookup per pair and tier.
     """
 
     def __init__(
@@ -50,13 +69,11 @@ class ObservedRates:
         duty: np.ndarray,
         overall_rate: float | None = None,
     ):
-        # object columns, not pandas' Arrow strings: lookups below mix them with object arrays, and each
-        # conversion between the two would copy every string
-        self._frame = pd.DataFrame({"partner": partner, "hs": code, "value": value, "duty": duty}).astype(
-            {"partner": object, "hs": object}
-        )
-        self._frame["length"] = self._frame["hs"].str.len()
-        self._last: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        partner_id, self._partners = pd.factorize(np.asarray(partner, dtype=object))
+        code_id, self._codes = pd.factorize(np.asarray(code, dtype=object))
+        self._partner_id, self._code_id = partner_id, code_id
+        self._value, self._duty = np.asarray(value, dtype=float), np.asarray(duty, dtype=float)
+        self._last: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, pd.Categorical]] | None = None
         total_value = float(np.sum(value))
         self.overall_rate = overall_rate
         if overall_rate is None:
@@ -64,48 +81,76 @@ class ObservedRates:
 
     @functools.cache  # noqa: B019 - one table per process; cached cells are tiny next to the data
     def _cells(self, length: int, by_partner: bool) -> pd.Series:
-        rows = self._frame[self._frame["length"] >= length]
-        prefix = rows["hs"].str[:length]
-        key = rows["partner"] + "|" + prefix if by_partner else prefix
-        sums = rows[["value", "duty"]].groupby(key.to_numpy()).sum()
-        sums = sums[sums["value"] > 0]
-        return sums["duty"] / sums["value"]
+        """Rates of the table's cells at ``length`` digits (by partner and prefix, or by prefix), indexed
+        by (partner, prefix) or prefix; cells without value are left out."""
+        prefix_of_code, prefixes = _prefixes(np.asarray(self._codes, dtype=object), length)
+        prefix = prefix_of_code[self._code_id]
+        rows = prefix >= 0
+        key = prefix[rows] + (self._partner_id[rows] * len(prefixes) if by_partner else 0)
+        cells, cell_of_row = np.unique(key, return_inverse=True)
+        value = np.bincount(cell_of_row, weights=self._value[rows])
+        duty = np.bincount(cell_of_row, weights=self._duty[rows])
+        keep = value > 0
+        cells = cells[keep]
+        labels = prefixes[cells % len(prefixes)]
+        if by_partner:
+            labels = pd.MultiIndex.from_arrays([self._partners[cells // len(prefixes)], labels])
+        return pd.Series(duty[keep] / value[keep], index=labels)
 
-    def lookup(self, partner: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rates (fractions) and tier labels for arrays of partners and codes of equal length.
+    def lookup(self, partner: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, pd.Categorical]:
+        """Rates (fractions) and tiers (:data:`TIERS`) for arrays of partners and codes of equal length."""
+        partner_index, partners = pd.factorize(np.asarray(partner, dtype=object))
+        code_index, codes = pd.factorize(np.asarray(code, dtype=object))
+        return self.lookup_pairs(
+            np.asarray(partners, dtype=object), np.asarray(codes, dtype=object), partner_index, code_index
+        )
 
-        The last answer is kept: a run looks up the same pairs for the scenario and for the baseline.
-        """
-        if self._last is not None and self._last[0] is partner and self._last[1] is code:
-            return self._last[2]
-        answer = self._lookup(partner, code)
-        self._last = (partner, code, answer)
+    def lookup_pairs(
+        self, partners: np.ndarray, codes: np.ndarray, partner_index: np.ndarray, code_index: np.ndarray
+    ) -> tuple[np.ndarray, pd.Categorical]:
+        """Rates and tiers of pairs ``(partners[partner_index], codes[code_index])`` (distinct partners
+        and codes). The last answer is kept: a run looks up the same pairs for scenario and baseline."""
+        asked = (partners, codes, partner_index, code_index)
+        if self._last is not None and all(a is b for a, b in zip(self._last[0], asked, strict=True)):
+            return self._last[1]
+        answer = self._lookup(*asked)
+        self._last = (asked, answer)
         return answer
 
-    def _lookup(self, partner: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = len(code)
-        rate = np.full(n, np.nan)
-        tier = np.full(n, ALL_IMPORTS, dtype=object)
-        codes = pd.Series(code, dtype=object)
-        lengths = codes.str.len().to_numpy()
-        partners = pd.Series(partner, dtype=object)
+    def _lookup(self, partners, codes, partner_index, code_index) -> tuple[np.ndarray, pd.Categorical]:
+        rate = np.full(len(partner_index), np.nan)
+        tier = np.full(len(partner_index), len(TIERS) - 1, dtype=np.int8)
+        code_length = np.fromiter(map(len, codes), dtype=np.int64, count=len(codes))
+        partner_position = pd.Index(partners, dtype=object)
         for by_partner in (True, False):
-            for length in (10, 8, 6, 4, 2):
-                todo = np.isnan(rate) & (lengths >= length)
-                if not todo.any():
+            for length in _LENGTHS:
+                todo = np.flatnonzero(np.isnan(rate) & (code_length[code_index] >= length))
+                if not len(todo):
                     continue
-                prefix = codes[todo].str[:length]
-                keys = (partners[todo] + "|" + prefix) if by_partner else prefix
-                found = self._cells(length, by_partner).reindex(keys.to_numpy()).to_numpy()
-                hit = ~np.isnan(found)
-                where = np.flatnonzero(todo)[hit]
-                rate[where] = found[hit]
-                exact = by_partner & (lengths[where] == length)
-                tier[where] = np.where(
-                    exact, EXACT, f"{'partner' if by_partner else 'all partners'} × HS{length}"
-                )
+                cells = self._cells(length, by_partner)
+                prefix_of_code, prefixes = _prefixes(codes, length)
+                if by_partner:
+                    key = partner_index[todo].astype(np.int64) * len(prefixes)
+                    key += prefix_of_code[code_index[todo]]
+                    cell_partner = partner_position.get_indexer(cells.index.get_level_values(0))
+                    cell_prefix = prefixes.get_indexer(cells.index.get_level_values(1))
+                    known = (cell_partner >= 0) & (cell_prefix >= 0)
+                    cell_key = cell_partner[known] * len(prefixes) + cell_prefix[known]
+                    found = pd.Index(cell_key).get_indexer(key)
+                    values = cells.to_numpy()[known]
+                else:
+                    found = cells.index.get_indexer(prefixes)[prefix_of_code[code_index[todo]]]
+                    values = cells.to_numpy()
+                hit = found >= 0
+                where = todo[hit]
+                rate[where] = values[found[hit]]
+                if by_partner:  # the partner's own cell at the code's full length is the exact tier
+                    coarser = TIERS.index(f"partner × HS{length}") if length < 10 else 0
+                    tier[where] = np.where(code_length[code_index[where]] == length, 0, coarser)
+                else:
+                    tier[where] = TIERS.index(f"all partners × HS{length}")
         rate[np.isnan(rate)] = self.overall_rate
-        return rate, tier
+        return rate, pd.Categorical.from_codes(tier, categories=TIERS)
 
 
 @functools.cache
@@ -309,9 +354,9 @@ class Schedule:
     measures: list[MeasureRates]
     classes: PairClasses
     total_rate: np.ndarray
-    observed_tier: np.ndarray | None
-    """Which 2024 cell each pair's observed rate comes from (:class:`ObservedRates`); None without an
-    observed measure."""
+    observed_tier: pd.Categorical | None
+    """Which 2024 cell each pair's observed rate comes from (:data:`TIERS`); None without an observed
+    measure."""
     floored: np.ndarray
 
     @property
@@ -439,7 +484,7 @@ def resolve_pairs(
     observed_rate = observed_tier = None
     if any(m.observed for m in scenario.measures):
         observed = observed or us_2024_observed()
-        observed_rate, observed_tier = observed.lookup(partners[partner_index], codes[code_index])
+        observed_rate, observed_tier = observed.lookup_pairs(partners, codes, partner_index, code_index)
 
     scopes = [
         (m, m.in_force(on), partner_scope(m, partners, on), product_scope(m, codes, on))

@@ -26,6 +26,8 @@ import collections
 import concurrent.futures
 import dataclasses
 import functools
+import hashlib
+import mmap
 import os
 import re
 import threading
@@ -43,7 +45,7 @@ from tariffcalc import countries, hs
 from tariffcalc.flows import MAX_VALUE_USD
 from tariffcalc.report.progress import Progress
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 8 << 20
 """CSV bytes per chunk (Parquet files are read a row group at a time)."""
 WORKERS = max(1, min(8, os.cpu_count() or 1))
 """Threads that read and check chunks at once."""
@@ -72,6 +74,8 @@ class PairTotals:
     rows: int
     columns: tuple[str, ...] = ()
     periods: tuple[str, ...] = ()
+    sha256: str = ""
+    """The file's SHA-256 when it was computed while reading (CSV files), else empty."""
 
     @property
     def partner(self) -> np.ndarray:
@@ -218,9 +222,11 @@ class _Grids:
             self._grow(needed)
         if int(t.max(initial=0)) >= 8 * self.bits.itemsize:
             self.bits = self.bits.astype(np.uint64)
-        cell = p.astype(np.int64) * self.capacity[1] + c
+        cell = p.astype(np.int32 if self.value.size < 2**31 else np.int64)
+        cell *= self.capacity[1]
+        cell += c  # in place: fewer fresh arrays per chunk
         np.add.at(self.value.ravel(), cell, value)
-        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS[t].astype(self.bits.dtype))
+        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS.astype(self.bits.dtype)[t])
 
     def _grow(self, needed: tuple[int, int]) -> None:
         """Re-lay the grids for more partners or codes (rare: capacity doubles)."""
@@ -236,7 +242,10 @@ class _Grids:
 
 
 def _csv_ranges(path: Path, size: int) -> list[tuple[int, int]]:
-    """Byte ranges of the data rows (after the header line) of about :data:`CHUNK_BYTES`, cut at line ends."""
+    """Byte ranges of the data rows (after the header line) of about :data:`CHUNK_BYTES`, cut at line ends.
+
+    They cover the file from the end of the header line to the end of the file, without gaps.
+    """
     with path.open("rb") as handle:
         handle.readline()
         start, cuts = handle.tell(), []
@@ -248,20 +257,24 @@ def _csv_ranges(path: Path, size: int) -> list[tuple[int, int]]:
     return cuts
 
 
-def _csv_chunk(path: Path, header: list[str], wanted: list[str], span: tuple[int, int]) -> pa.Table:
-    """One byte range of a CSV file's data rows, parsed with the file's header; :class:`_Quoted` if quoted."""
-    with path.open("rb") as handle:
-        handle.seek(span[0])
-        data = handle.read(span[1] - span[0])
-    if b'"' in data:
+def _csv_chunk(
+    mapped: mmap.mmap, header: list[str], wanted: list[str], span: tuple[int, int]
+) -> tuple[pa.Table, memoryview]:
+    """One byte range of a memory-mapped CSV file's data rows, parsed with the file's header, and its bytes.
+
+    The bytes are a view of the page cache, never copied. :class:`_Quoted` if the range has a quote.
+    """
+    if mapped.find(b'"', *span) != -1:
         raise _Quoted
-    return pacsv.read_csv(
+    data = memoryview(mapped)[span[0] : span[1]]
+    table = pacsv.read_csv(
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(
             column_names=header, use_threads=False, block_size=len(data) + 1, encoding="utf8"
         ),
         convert_options=_convert(wanted),
     )
+    return table, data
 
 
 def _convert(wanted: list[str]) -> pacsv.ConvertOptions:
@@ -270,8 +283,8 @@ def _convert(wanted: list[str]) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(column_types=types, include_columns=wanted, strings_can_be_null=False)
 
 
-Reader = Callable[[], pa.Table | pa.RecordBatch]
-"""Reads one chunk of a file (run in a pool thread)."""
+Reader = Callable[[], tuple[pa.Table | pa.RecordBatch, bytes | memoryview]]
+"""Reads one chunk of a file (run in a pool thread): the chunk, and its bytes if it is a byte range."""
 
 
 class _Reading:
@@ -279,24 +292,29 @@ class _Reading:
 
     Each chunk is read, parsed and turned into ids (:func:`chunk_ids`) by a pool thread; the calling thread
     adds the chunks into the grids strictly in file order, so sums never depend on timing. At most
-    ``2 × WORKERS`` chunks are in flight, which bounds memory.
+    ``2 × WORKERS`` chunks are in flight, which bounds memory. With a ``digest`` (already fed with the bytes
+    before the first chunk), the chunks' bytes are hashed in order too, so the file is read only once.
     """
 
-    def __init__(self, importer: str, progress: Callable[[int, float | None], None]):
+    def __init__(self, importer: str, progress: Callable[[int, float | None], None], digest=None):
         self.importer = importer
         self.partners, self.codes, self.periods = _code_maps()
         self.grids = _Grids()
         self.rows = 0
         self.progress = progress
+        self.digest = digest
 
-    def _ids(self, read: Reader) -> tuple[np.ndarray, ...]:
-        ids = chunk_ids(read(), self.partners, self.codes, self.periods, self.importer)
+    def _ids(self, read: Reader) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bytes | memoryview]:
+        chunk, data = read()
+        ids = chunk_ids(chunk, self.partners, self.codes, self.periods, self.importer)
         if len(self.periods.values) > MAX_PERIODS:
             raise NotClean(f"more than {MAX_PERIODS} periods")
-        return ids
+        return (*ids, data)
 
     def _add(self, future: concurrent.futures.Future, share: float | None) -> None:
-        p, c, t, value = future.result()
+        p, c, t, value, data = future.result()
+        if self.digest is not None:
+            self.digest.update(data)
         self.grids.add(p, c, t, value)
         self.rows += len(value)
         self.progress(self.rows, share)
@@ -320,8 +338,13 @@ class _Reading:
 
 def _csv_readers(path: Path, header: list[str], wanted: list[str]) -> Iterator[tuple[Reader, float]]:
     size = path.stat().st_size
-    for span in _csv_ranges(path, size):
-        yield functools.partial(_csv_chunk, path, header, wanted, span), span[1] / size
+    spans = _csv_ranges(path, size)
+    if not spans:
+        return
+    with path.open("rb") as handle:  # the mapping outlives the file handle
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    for span in spans:
+        yield functools.partial(_csv_chunk, mapped, header, wanted, span), span[1] / size
 
 
 def _sequential_csv_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, None]]:
@@ -335,8 +358,8 @@ def _sequential_csv_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Rea
         yield functools.partial(_itself, batch), None
 
 
-def _itself(batch: pa.RecordBatch) -> pa.RecordBatch:
-    return batch
+def _itself(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bytes]:
+    return batch, b""
 
 
 def _parquet_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, float]]:
@@ -348,9 +371,10 @@ def _parquet_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, fl
         yield functools.partial(_row_group, path, wanted, group), done / total
 
 
-def _row_group(path: Path, wanted: list[str], group: int) -> pa.Table:
+def _row_group(path: Path, wanted: list[str], group: int) -> tuple[pa.Table, bytes]:
     text = [c for c in wanted if c != "value_usd"]
-    return pq.ParquetFile(path, read_dictionary=text).read_row_group(group, columns=wanted, use_threads=False)
+    reader = pq.ParquetFile(path, read_dictionary=text)
+    return reader.read_row_group(group, columns=wanted, use_threads=False), b""
 
 
 def pair_totals(
@@ -387,12 +411,19 @@ def pair_totals(
             reading = _Reading(importer, report).run(_parquet_readers(path, wanted))
         else:
             try:
-                reading = _Reading(importer, report).run(_csv_readers(path, header, wanted))
+                reading = _Reading(importer, report, _header_digest(path))
+                reading.run(_csv_readers(path, header, wanted))
             except _Quoted:
                 reading = _Reading(importer, report).run(_sequential_csv_readers(path, wanted))
     except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
         return None
     return _totals(reading, header)
+
+
+def _header_digest(path: Path):
+    """A SHA-256 fed with a CSV file's header line (the bytes before its first chunk)."""
+    with path.open("rb") as handle:
+        return hashlib.sha256(handle.readline())
 
 
 def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
@@ -405,27 +436,43 @@ def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
     partner_order = np.argsort(np.array(reading.partners.values, dtype=object))
     code_order = np.argsort(np.array(reading.codes.values, dtype=object))
     codes = np.array(reading.codes.values, dtype=object)[code_order]
-    present = _sorted(bits != 0, partner_order, code_order)
+    present = (bits != 0)[partner_order][:, code_order]
     if has_subtotals(present, list(codes)):
         return None
-    p_idx, c_idx = np.nonzero(present)
-    value = _sorted(reading.grids.value[: shape[0], : shape[1]], partner_order, code_order)[present]
+    partner_index, code_index, value = _pairs_in_order(
+        present, reading.grids.value, partner_order, code_order
+    )
     return PairTotals(
         partners=np.array(reading.partners.values, dtype=object)[partner_order],
         codes=codes,
-        partner_index=p_idx.astype(np.int32),
-        code_index=c_idx.astype(np.int32),
+        partner_index=partner_index,
+        code_index=code_index,
         value=value,
         code_rows=rows_of_cell.sum(axis=0, dtype=np.int64)[code_order],
         rows=reading.rows,
         columns=tuple(header),
         periods=tuple(reading.periods.values),
+        sha256=reading.digest.hexdigest() if reading.digest is not None else "",
     )
 
 
-def _sorted(grid: np.ndarray, partner_order: np.ndarray, code_order: np.ndarray) -> np.ndarray:
-    """``grid`` with its rows and columns in the given orders (whole rows first, then columns: fast)."""
-    return np.take(np.take(grid, partner_order, axis=0), code_order, axis=1)
+def _pairs_in_order(
+    present: np.ndarray, value_grid: np.ndarray, partner_order: np.ndarray, code_order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of the sorted ``present`` grid (partner and code indices, int32) and their values (USD)
+    from the unsorted ``value_grid``, gathered one partner row at a time: no full-size copy of the grid."""
+    counts = present.sum(axis=1)
+    partner_index = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    code_index = np.empty(len(partner_index), dtype=np.int32)
+    value = np.empty(len(partner_index))
+    start = 0
+    for row, original in enumerate(partner_order):
+        columns = np.flatnonzero(present[row])
+        end = start + len(columns)
+        code_index[start:end] = columns
+        value[start:end] = value_grid[original, code_order[columns]]
+        start = end
+    return partner_index, code_index, value
 
 
 def has_subtotals(present: np.ndarray, codes: list[str]) -> bool:

@@ -70,7 +70,7 @@ def scenario_fit(flows: pd.DataFrame, scenario) -> dict[str, Any]:
             coarse |= mask
     tiers = {}
     if schedule.observed_tier is not None:
-        sums = pd.Series(value).groupby(schedule.observed_tier).sum()
+        sums = pd.Series(value).groupby(schedule.observed_tier, observed=True).sum()
         tiers = {str(k): float(v) for k, v in sums.items() if k != EXACT}
     fine = total - float(value[coarse].sum())
     return {

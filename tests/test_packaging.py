@@ -20,4 +20,6 @@ def test_bundled_data_files_are_declared_as_package_data():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     patterns = {suffix for globs in config.values() for suffix in globs}
     suffixes = {f"*{p.suffix}" for p in (REPO / "data").rglob("*") if p.is_file() and p.suffix != ".py"}
-    assert suffixes <= patterns, f"data files with suffixes {sorted(suffixes - patterns)} would not be installed"
+    assert suffixes <= patterns, (
+        f"data files with suffixes {sorted(suffixes - patterns)} would not be installed"
+    )

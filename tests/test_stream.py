@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,14 @@ def test_quoted_fields_are_read_by_the_sequential_reader(tmp_path, monkeypatch):
     )
     assert totals(stream.pair_totals(quoted)) == totals(stream.pair_totals(plain))
     assert stream.pair_totals(quoted).rows == 300
+
+
+def test_csv_is_hashed_while_it_is_read(tmp_path, monkeypatch):
+    """The manifest's SHA-256 comes from the chunks as they are read: it must be the whole file's."""
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 256)
+    rows = "".join(f"CHN,{code:04d},2024-01,{code}\r\n" for code in range(100, 400))
+    path = write(tmp_path, "\ufeff" + HEADER.replace("\n", "\r\n") + rows)
+    assert stream.pair_totals(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_parquet_row_groups_are_summed_in_file_order(tmp_path):

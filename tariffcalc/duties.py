@@ -92,7 +92,7 @@ class Result:
         """
         index, levels = self._levels()
         grid = len(self.partners) * len(levels)
-        key = self.pair_partner_index.astype(np.int32 if grid < 2**31 else np.int64)
+        key = self.pair_partner_index.astype(np.intp)  # intp: bincount and gathers would convert others
         key *= len(levels)
         key += index  # in place: pairs run to millions, and fresh memory is slow to touch
         if grid > DENSE_PAIRS:
@@ -131,7 +131,7 @@ class Result:
         pairs run to millions, distinct codes to thousands.
         """
         of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
-        return of_code.astype(np.int32)[self.pair_code_index], np.asarray(levels, dtype=object)
+        return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
 
     def product_codes(self) -> np.ndarray:
         """Each pair's product code at the table level (see :meth:`_levels`)."""
@@ -270,7 +270,7 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         index, uniques = pd.factorize(column.to_numpy(dtype=object))
         return index, np.asarray(uniques, dtype=object)
-    index = column.cat.codes.to_numpy().astype(np.int32)  # int8/int16 codes overflow in arithmetic
+    index = column.cat.codes.to_numpy().astype(np.intp)  # int8/int16 codes would overflow in arithmetic
     categories = np.asarray(column.cat.categories, dtype=object)
     used = np.bincount(index, minlength=len(categories)) > 0
     if used.all():
@@ -292,7 +292,8 @@ def _pairs(
     when it is small enough, else sorted.
     """
     grid = (int(partner_index.max(initial=-1)) + 1) * codes
-    key = partner_index.astype(np.int32 if grid < 2**31 else np.int64) * codes
+    key = partner_index.astype(np.intp)
+    key *= codes
     key += code_index
     if np.all(key[1:] > key[:-1]):
         return partner_index, code_index, None

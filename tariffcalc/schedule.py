@@ -255,11 +255,11 @@ def _step(measure: Measure, scope: PartnerScope) -> np.ndarray:
 def _classes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Each of ``n`` items' class (items equal in every column share one) and one item of each class."""
     if not columns or n == 0:
-        return np.zeros(n, dtype=np.int32), np.zeros(min(n, 1), dtype=np.int64)
+        return np.zeros(n, dtype=np.intp), np.zeros(min(n, 1), dtype=np.intp)
     _, first, inverse = np.unique(
         np.column_stack(columns).astype(float), axis=0, return_index=True, return_inverse=True
     )
-    return inverse.ravel().astype(np.int32), first
+    return inverse.ravel(), first
 
 
 @dataclasses.dataclass

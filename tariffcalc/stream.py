@@ -101,7 +101,7 @@ class _Codes:
         self.invalid = ""
         self._normalise, self._valid = normalise, valid
         self._raw: list[str] = []
-        self._raw_ids = np.zeros(0, dtype=np.int32)
+        self._raw_ids = np.zeros(0, dtype=np.intp)
         self._known = pa.array([], pa.string())
         self._lock = threading.Lock()
 
@@ -112,7 +112,7 @@ class _Codes:
             found = pc.index_in(dictionary, value_set=self._known)
             if found.null_count:
                 new = pc.filter(dictionary, pc.is_null(found)).to_pylist()
-                ids = np.empty(len(new), dtype=np.int32)
+                ids = np.empty(len(new), dtype=np.intp)
                 for i, raw in enumerate(new):
                     value = self._normalise(raw or "")
                     if value not in self.ids:
@@ -184,7 +184,7 @@ def chunk_ids(
     t = (
         _column_ids(chunk.column("period"), periods, "period")
         if "period" in names
-        else np.zeros(chunk.num_rows, np.int32)
+        else np.zeros(chunk.num_rows, np.intp)
     )
     if "reporter" in names:
         reporter = pc.unique(chunk.column("reporter").cast(pa.string())).to_pylist()
@@ -216,15 +216,15 @@ class _Grids:
         self.bits = np.zeros(self.capacity, dtype=np.uint16)
 
     def add(self, p: np.ndarray, c: np.ndarray, t: np.ndarray, value: np.ndarray) -> None:
-        """Add a chunk's rows (partner, code and period ids, values in USD)."""
+        """Add a chunk's rows (partner, code and period ids, values in USD); ``p`` is overwritten."""
         needed = (int(p.max(initial=0)) + 1, int(c.max(initial=0)) + 1)
         if needed[0] > self.capacity[0] or needed[1] > self.capacity[1]:
             self._grow(needed)
         if int(t.max(initial=0)) >= 8 * self.bits.itemsize:
             self.bits = self.bits.astype(np.uint64)
-        cell = p.astype(np.int32 if self.value.size < 2**31 else np.int64)
+        cell = p  # a fresh intp gather (chunk_ids), reused in place: fewer fresh arrays per chunk
         cell *= self.capacity[1]
-        cell += c  # in place: fewer fresh arrays per chunk
+        cell += c
         np.add.at(self.value.ravel(), cell, value)
         np.add.at(self.bits.ravel(), cell, _PERIOD_BITS.astype(self.bits.dtype)[t])
 
@@ -459,11 +459,11 @@ def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
 def _pairs_in_order(
     present: np.ndarray, value_grid: np.ndarray, partner_order: np.ndarray, code_order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs of the sorted ``present`` grid (partner and code indices, int32) and their values (USD)
+    """The pairs of the sorted ``present`` grid (partner and code indices) and their values (USD)
     from the unsorted ``value_grid``, gathered one partner row at a time: no full-size copy of the grid."""
     counts = present.sum(axis=1)
-    partner_index = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
-    code_index = np.empty(len(partner_index), dtype=np.int32)
+    partner_index = np.repeat(np.arange(len(counts)), counts)
+    code_index = np.empty(len(partner_index), dtype=np.intp)
     value = np.empty(len(partner_index))
     start = 0
     for row, original in enumerate(partner_order):

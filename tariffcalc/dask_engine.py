@@ -1,7 +1,7 @@
 """``--engine dask``: the streaming fast path on Dask DataFrame partitions, on a local or remote cluster.
 
 Each input — a CSV or Parquet file, a glob of them, or a Parquet dataset folder — is read by Dask in
-partitions (CSV in blocks of :data:`tariffcalc.stream.CHUNK_BYTES`, Parquet by row group). Every
+partitions (CSV in blocks of :data:`BLOCK_BYTES`, Parquet by row group). Every
 partition is summed on its own by :func:`tariffcalc.stream.partial_totals`, with the checks of the local
 fast path, and the partial sums are added by key in a Dask groupby. Only the (partner, hs, year) totals
 come back to this machine, where duplicates across partitions and subtotal rows are checked and the same
@@ -31,6 +31,8 @@ from tariffcalc.errors import FlowsError
 from tariffcalc.flows import FlowSet, combine_flowsets, pair_flowset, sha256
 
 HOW = "summed by partner and product on Dask partitions"
+BLOCK_BYTES = 64 << 20
+"""CSV bytes per Dask partition: larger than the local reader's chunks, since each partition is a task."""
 _COLUMNS = ("partner", "hs", "period", "reporter", "value_usd")
 _CAREFUL = (
     "run `tariffcalc validate` on it, or `tariffcalc run` without --engine dask, which repairs and reports"
@@ -110,7 +112,7 @@ def _frame(item: Input):
         dtype={**text, "value_usd": "float64"},
         na_filter=False,
         encoding="utf-8-sig",
-        blocksize=stream.CHUNK_BYTES,
+        blocksize=BLOCK_BYTES,
     )
 
 

@@ -51,7 +51,9 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
+    """Several Dask partitions and several local chunks per generated file."""
     monkeypatch.setattr(stream, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(dask_engine, "BLOCK_BYTES", 1 << 20)
 
 
 def assert_same_results(local, dask, how_many_files: int = 1) -> None:

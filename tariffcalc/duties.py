@@ -90,7 +90,7 @@ class Result:
         The three tables are sums of these cells, so the pairs (millions) are summed only once, by
         counting on the dense partner × product grid when it is small enough, else by sorting.
         """
-        index, levels = self._levels()
+        index, levels = self.product_levels()
         grid = len(self.partners) * len(levels)
         key = self.pair_partner_index.astype(np.intp)  # intp: bincount and gathers would convert others
         key *= len(levels)
@@ -124,7 +124,7 @@ class Result:
         table = self._finish(table)
         return table.sort_values(["added_duty_usd", "partner"], ascending=[False, True], ignore_index=True)
 
-    def _levels(self) -> tuple[np.ndarray, np.ndarray]:
+    def product_levels(self) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's product at the table level as an index into the distinct level codes, and those codes.
 
         Codes coarser than the level keep their own length. Cut once per distinct code, then gathered:
@@ -133,10 +133,13 @@ class Result:
         of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
         return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
 
-    def product_codes(self) -> np.ndarray:
-        """Each pair's product code at the table level (see :meth:`_levels`)."""
-        index, levels = self._levels()
-        return levels[index]
+    def partner_product_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each pair's partner × product cell at ``level`` (the rows of :meth:`by_partner_product`, in
+        another order), and each cell's partner and product code."""
+        index, _ = self.product_levels()
+        partner, product, levels, _ = self._cells
+        key = self.pair_partner_index.astype(np.intp) * len(levels) + index
+        return np.searchsorted(partner * len(levels) + product, key), self.partners[partner], levels[product]
 
     def by_product(self) -> pd.DataFrame:
         """One row per product at ``level`` digits, largest added duty first."""

@@ -249,11 +249,10 @@ class Markets:
 
     @classmethod
     def from_result(cls, result: Result, parameters: Parameters) -> Markets:
-        market, codes = pd.factorize(pd.Series(result.pair_code, dtype=object))
-        codes = np.asarray(codes, dtype=object)
-        chapters = pd.Series(codes, dtype=object).str[:2].to_numpy()
+        codes = np.asarray(result.codes, dtype=object)  # the result's distinct codes: one market each
+        chapters = np.array([code[:2] for code in codes], dtype=object)
         return cls(
-            market=market.astype(np.int64),
+            market=result.pair_code_index.astype(np.int64),
             codes=codes,
             elasticities=parameters.chapter_elasticities(chapters),
         )
@@ -334,20 +333,24 @@ class Response:
         return out
 
     def _aggregate(
-        self, static: pd.DataFrame, keys: list[str], key_values: dict[str, np.ndarray]
+        self, static: pd.DataFrame, group: np.ndarray, labels: dict[str, np.ndarray]
     ) -> pd.DataFrame:
+        """``static`` with the response columns, summed over pairs by ``group`` (each pair's index into the
+        rows of ``labels``, the key columns that ``static`` is merged on)."""
         s = self.solution
-        frame = pd.DataFrame(key_values)
-        for name in SUM_COLUMNS:
-            frame[name] = getattr(s, name)
         spend = s.imports_usd * (1.0 + s.rate_before)
-        frame["_spend"] = spend
-        frame["_spend_price"] = spend * s.price_index_change
-        frame["_value"] = s.imports_usd
-        frame["_value_price"] = s.imports_usd * s.world_price_change
-        frame["_baseline_duty"] = s.imports_usd * s.rate_before
-        sums = frame.groupby(keys, sort=False).sum().reset_index()
-        out = static.merge(sums, on=keys, how="left", validate="one_to_one")
+        columns = {name: getattr(s, name) for name in SUM_COLUMNS} | {
+            "_spend": spend,
+            "_spend_price": spend * s.price_index_change,
+            "_value": s.imports_usd,
+            "_value_price": s.imports_usd * s.world_price_change,
+            "_baseline_duty": s.imports_usd * s.rate_before,
+        }
+        size = len(next(iter(labels.values())))
+        sums = pd.DataFrame(
+            {**labels, **{k: np.bincount(group, weights=v, minlength=size) for k, v in columns.items()}}
+        )
+        out = static.merge(sums, on=list(labels), how="left", validate="one_to_one")
         after = out["imports_after_usd"].where(out["imports_after_usd"] > 0)
         before = out["_value"].where(out["_value"] > 0)
         out["scenario_rate_after"] = (out["duty_after_usd"] / after).fillna(0.0)
@@ -358,16 +361,18 @@ class Response:
 
     def by_partner(self) -> pd.DataFrame:
         """The static by-partner table with the response columns (price changes weighted by spending/value)."""
-        return self._aggregate(self.result.by_partner(), ["partner"], {"partner": self.result.pair_partner})
+        r = self.result
+        return self._aggregate(r.by_partner(), r.pair_partner_index, {"partner": r.partners})
 
     def by_product(self) -> pd.DataFrame:
         """The static by-product table (at the result's level) with the response columns."""
-        return self._aggregate(self.result.by_product(), ["hs"], {"hs": self.result.product_codes()})
+        index, levels = self.result.product_levels()
+        return self._aggregate(self.result.by_product(), index, {"hs": levels})
 
     def by_partner_product(self) -> pd.DataFrame:
         """The static partner × product table with the response columns."""
-        keys = {"partner": self.result.pair_partner, "hs": self.result.product_codes()}
-        return self._aggregate(self.result.by_partner_product(), ["partner", "hs"], keys)
+        cell, partner, product = self.result.partner_product_cells()
+        return self._aggregate(self.result.by_partner_product(), cell, {"partner": partner, "hs": product})
 
     def effective_rates(self) -> dict[str, float]:
         """Baseline, static (pre-substitution) and post-substitution effective tariff rates (fractions).
@@ -435,30 +440,20 @@ def respond(result: Result, parameters: Parameters | None = None) -> Response:
     parameters = parameters or Parameters()
     markets = Markets.from_result(result, parameters)
     solution = markets.solve(result)
-    no_substitution = markets.solve(result, substitution_elasticity=0.0)
-    high_substitution = markets.solve(
-        result, substitution_elasticity=parameters.value("substitution_elasticity_high")
-    )
+
+    def effect(of: MarketSolution, pass_through: float) -> prices.PriceEffect:
+        change = prices.import_price_change(of.market_spending_usd, of.market_price_index_ratio)
+        return prices.price_effect(change, pass_through, parameters)
+
+    # the range's two solutions are needed only for their market price indices: each is dropped after use,
+    # which keeps memory at two solutions' arrays instead of three on large inputs
     effects = {
-        "central": prices.price_effect(
-            prices.import_price_change(solution.market_spending_usd, solution.market_price_index_ratio),
-            parameters.value("pass_through"),
-            parameters,
-        ),
-        "low": prices.price_effect(
-            prices.import_price_change(
-                high_substitution.market_spending_usd, high_substitution.market_price_index_ratio
-            ),
+        "central": effect(solution, parameters.value("pass_through")),
+        "low": effect(
+            markets.solve(result, substitution_elasticity=parameters.value("substitution_elasticity_high")),
             parameters.value("pass_through_low"),
-            parameters,
         ),
-        "high": prices.price_effect(
-            prices.import_price_change(
-                no_substitution.market_spending_usd, no_substitution.market_price_index_ratio
-            ),
-            1.0,
-            parameters,
-        ),
+        "high": effect(markets.solve(result, substitution_elasticity=0.0), 1.0),
     }
     static_added = float(np.dot(solution.imports_usd, solution.rate_after - solution.rate_before))
     ladder = revenue.ladder(

@@ -359,16 +359,6 @@ class Schedule:
     measure."""
     floored: np.ndarray
 
-    @property
-    def pair_partner(self) -> np.ndarray:
-        """Each pair's partner (ISO3)."""
-        return self.partners[self.partner_index]
-
-    @property
-    def pair_code(self) -> np.ndarray:
-        """Each pair's product code."""
-        return self.codes[self.code_index]
-
 
 def _expand(codes: tuple[str, ...], on: dt.date) -> set[str]:
     groups = set(countries.group_names())

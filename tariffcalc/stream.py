@@ -91,7 +91,7 @@ class PairTotals:
 class _Codes:
     """Maps the dictionary values of each chunk to stable ids; validates every distinct value once.
 
-    Thread-safe: the reading threads share one map per column, so their grids share one id space.
+    Thread-safe: the reading threads share one map per column, so all chunks share one id space.
     Known raw values are looked up by pyarrow (``index_in``); only values never seen before reach Python.
     """
 

@@ -486,9 +486,12 @@ def resolve_pairs(
         code_columns.append(q.in_scope)
     partner_class, partner_first = _classes(partner_columns, len(partners))
     code_class, code_first = _classes(code_columns, len(codes))
-    pair_class = partner_class[partner_index]
-    pair_class *= len(code_first)
-    pair_class += code_class[code_index]
+    if len(partner_first) * len(code_first) == 1:  # all pairs alike (no measure, say): nothing to gather
+        pair_class = np.zeros(len(partner_index), dtype=np.intp)
+    else:
+        pair_class = partner_class[partner_index]
+        pair_class *= len(code_first)
+        pair_class += code_class[code_index]
     classes = PairClasses(partner_class, code_class, partner_first, code_first, pair_class)
 
     covers = {m.id: classes.grid(p.in_scope & active, q.in_scope) for m, active, p, q in scopes}
@@ -517,7 +520,10 @@ def resolve_pairs(
     for rates in resolved.values():
         if rates.observed_rate is None:
             by_class += rates.class_contribution()
-    total = by_class[classes.pair]
+    if classes.size == 1:
+        total = np.full(len(pair_class), by_class[0]) if by_class[0] else np.zeros(len(pair_class))
+    else:
+        total = by_class[classes.pair]
     for rates in resolved.values():
         if rates.observed_rate is not None and rates.active:
             total += rates.contribution

@@ -43,6 +43,12 @@ def measure(command: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def _console_script() -> str:
+    """The ``tariffcalc`` installed beside this Python (its venv need not be activated), else on PATH."""
+    beside = shutil.which("tariffcalc", path=str(Path(sys.executable).parent))
+    return beside or shutil.which("tariffcalc") or "tariffcalc"
+
+
 def tariffcalc_command(flows: Path, out: Path) -> list[str]:
     """`tariffcalc run` of the benchmark scenario against a zero baseline: the CSV tables and the summary.
 
@@ -51,7 +57,7 @@ def tariffcalc_command(flows: Path, out: Path) -> list[str]:
     with everything).
     """
     command = [
-        shutil.which("tariffcalc") or "tariffcalc",
+        _console_script(),
         "run",
         str(HERE / "bench-liberation-day.toml"),
         "--baseline",

@@ -10,7 +10,8 @@ of distinct partners and codes and on the chunk size, never on the number of row
 thread adds them into the grids in file order, so the totals do not depend on timing. CSV chunks are
 byte ranges of :data:`CHUNK_BYTES` cut at line ends (a file with a quote character in its data rows is
 read by pyarrow's sequential streaming reader instead, because a quoted field may hold a line end);
-Parquet chunks are row groups, so a Parquet file's row groups bound the memory of its chunks.
+Parquet chunks are row groups (a very large row group is read in batches of :data:`PARQUET_BATCH_ROWS`
+rows, in the calling thread, so it cannot make a chunk as large as the file).
 
 It is a fast path, not a second reader: it accepts only what :func:`tariffcalc.flows.read_flows` would
 accept unchanged (known ISO3 partner, a code of 2-10 digits in even length, a finite value between 0 and
@@ -46,7 +47,9 @@ from tariffcalc.flows import MAX_VALUE_USD
 from tariffcalc.report.progress import Progress
 
 CHUNK_BYTES = 8 << 20
-"""CSV bytes per chunk (Parquet files are read a row group at a time)."""
+"""CSV bytes per chunk."""
+PARQUET_BATCH_ROWS = 1 << 20
+"""Parquet rows per chunk: a row group of up to twice this is one chunk, a larger one is read in batches."""
 WORKERS = max(1, min(8, os.cpu_count() or 1))
 """Threads that read and check chunks at once."""
 _CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
@@ -363,15 +366,27 @@ def _itself(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bytes]:
 
 
 def _parquet_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, float]]:
-    """One reader per row group (each opens the file itself: readers run in different threads)."""
+    """One reader per row group (each opens the file itself: readers run in different threads); a row
+    group of more than twice :data:`PARQUET_BATCH_ROWS` rows is read here, in batches."""
     metadata = pq.ParquetFile(path).metadata
     total, done = max(metadata.num_rows, 1), 0
     for group in range(metadata.num_row_groups):
-        done += metadata.row_group(group).num_rows
-        yield functools.partial(_row_group, path, wanted, group), done / total
+        rows = metadata.row_group(group).num_rows
+        if rows <= 2 * PARQUET_BATCH_ROWS:
+            done += rows
+            yield functools.partial(_row_group, path, wanted, group), done / total
+            continue
+        text = [c for c in wanted if c != "value_usd"]
+        batches = pq.ParquetFile(path, read_dictionary=text).iter_batches(
+            batch_size=PARQUET_BATCH_ROWS, row_groups=[group], columns=wanted, use_threads=False
+        )
+        for batch in batches:
+            done += batch.num_rows
+            yield functools.partial(_itself, batch), done / total
 
 
 def _row_group(path: Path, wanted: list[str], group: int) -> tuple[pa.Table, bytes]:
+    """One row group of a Parquet file, text columns as dictionaries (no bytes: not a byte range)."""
     text = [c for c in wanted if c != "value_usd"]
     reader = pq.ParquetFile(path, read_dictionary=text)
     return reader.read_row_group(group, columns=wanted, use_threads=False), b""

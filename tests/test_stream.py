@@ -139,18 +139,26 @@ def test_csv_is_hashed_while_it_is_read(tmp_path, monkeypatch):
     assert stream.pair_totals(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_parquet_row_groups_are_summed_in_file_order(tmp_path):
-    """Many row groups, read by several threads: the totals equal a pandas group-by exactly."""
+def _random_flows(rows: int = 20_000) -> pd.DataFrame:
+    """Random canonical flows with unique (partner, hs, period) keys and values to the cent."""
     rng = np.random.default_rng(7)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "partner": rng.choice(["CHN", "DEU", "MEX", "VNM"], 20_000),
-            "hs": [f"{c:04d}" for c in rng.integers(100, 9000, 20_000)],
-            "period": [f"2024-{m:02d}" for m in rng.integers(1, 13, 20_000)],
-            "value_usd": rng.lognormal(10, 2, 20_000).round(2),
+            "partner": rng.choice(["CHN", "DEU", "MEX", "VNM"], rows),
+            "hs": [f"{c:04d}" for c in rng.integers(100, 9000, rows)],
+            "period": [f"2024-{m:02d}" for m in rng.integers(1, 13, rows)],
+            "value_usd": rng.lognormal(10, 2, rows).round(2),
         }
     ).drop_duplicates(["partner", "hs", "period"])
-    frame.to_parquet(tmp_path / "f.parquet", index=False, row_group_size=1000)
+
+
+@pytest.mark.parametrize("row_group_size", [1000, 20_000])
+def test_parquet_row_groups_are_summed_in_file_order(tmp_path, monkeypatch, row_group_size):
+    """Many row groups read by several threads, or one row group too large to be one chunk (read in
+    batches): the totals equal a pandas group-by."""
+    monkeypatch.setattr(stream, "PARQUET_BATCH_ROWS", 3000)
+    frame = _random_flows()
+    frame.to_parquet(tmp_path / "f.parquet", index=False, row_group_size=row_group_size)
     result = stream.pair_totals(tmp_path / "f.parquet")
     expected = frame.groupby(["partner", "hs"])["value_usd"].sum()
     assert result.rows == len(frame)

@@ -61,40 +61,20 @@ def zero_baseline(write_scenario) -> Scenario:
     return write_scenario(ZERO_BASELINE, name="zero")
 
 
-TEN = """
-name = "ten"
-title = "Ten percent"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-"""
+def flat_scenario(rate: float, title: str = "test", name: str | None = None, **partner_rates: float) -> str:
+    """TOML of a scenario with one measure, "flat": ``rate`` (a fraction) on every partner, and
+    ``partner_rates`` (ISO3 = fraction) on some of them."""
+    lines = [f'name = "{name}"'] if name else []
+    lines += [f'title = "{title}"', "as_of = 2025-04-09", "[[measure]]", 'id = "flat"']
+    lines += ['authority = "test authority"', 'citation = "test citation"', f"rate = {rate}"]
+    if partner_rates:
+        lines.append("rates = { " + ", ".join(f"{iso3} = {r}" for iso3, r in partner_rates.items()) + " }")
+    return "\n".join(lines) + "\n"
+
+
+TEN = flat_scenario(0.10, "Ten percent", "ten")
 """10 % on everything (compare, sweep and timeline tests)."""
-
-CHINA = """
-name = "china"
-title = "China at fifty"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "a"
-citation = "c"
-rate = 0.10
-rates = { CHN = 0.50 }
-"""
+CHINA = flat_scenario(0.10, "China at fifty", "china", CHN=0.50)
 """10 % on everything, 50 % on China."""
-
-CHINA_40 = """
-name = "china-40"
-title = "test"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test"
-citation = "test"
-rate = 0.10
-rates = { CHN = 0.40 }
-"""
+CHINA_40 = flat_scenario(0.10, name="china-40", CHN=0.40)
 """10 % on everything, 40 % on China (response-model tests)."""

@@ -20,20 +20,12 @@ from tariffcalc.flows import load_flows, read_flows, read_flowset
 from tariffcalc.sources.adapters import parse_column_map
 from tariffcalc.validation import validate
 
-from .conftest import REPO
+from .conftest import REPO, flat_scenario
 
 SAMPLES = REPO / "tests" / "data" / "samples"
 SPREADSHEET_MAP = {"HS code": "hs", "Imports (USD thousands)": "value_usd", "Year": "period"}
 
-SCENARIO = """
-title = "Flat 10 %"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test authority"
-citation = "test citation"
-rate = 0.10
-"""
+SCENARIO = flat_scenario(0.10, "Flat 10 %")
 
 
 def kinds(flowset) -> list[tuple[int, str, str]]:

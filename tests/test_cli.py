@@ -14,16 +14,10 @@ from click.testing import CliRunner
 
 from tariffcalc.cli import cli
 
-SCENARIO = """
-title = "Test tariff"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test authority"
-citation = "test citation"
-rate = 0.10
-rates = { CHN = 0.30 }
-"""
+from .conftest import flat_scenario
+
+SCENARIO = flat_scenario(0.10, "Test tariff", CHN=0.30)
+ZERO = flat_scenario(0.0, "Test tariff")
 
 FLOWS = "partner,hs,period,value_usd\nCHN,0101210010,2024,1000\nDEU,8703,2024,500\nXXX,85,2024,70\n"
 
@@ -76,7 +70,7 @@ def test_run_writes_the_contract_files_with_hand_checked_numbers(inputs, tmp_pat
 def test_run_added_duty_against_a_zero_baseline(inputs, tmp_path):
     scenario, flows = inputs
     zero = tmp_path / "zero.toml"
-    zero.write_text(SCENARIO.replace("rate = 0.10\nrates = { CHN = 0.30 }", "rate = 0.0"))
+    zero.write_text(ZERO)
     out = tmp_path / "out"
     result = invoke(
         "run",
@@ -241,7 +235,7 @@ def test_help_and_scenarios_do_not_import_pandas_or_matplotlib():
 def test_run_with_the_armington_model_adds_response_columns(inputs, tmp_path):
     scenario, flows = inputs
     zero = tmp_path / "zero.toml"
-    zero.write_text(SCENARIO.replace("rate = 0.10\nrates = { CHN = 0.30 }", "rate = 0.0"))
+    zero.write_text(ZERO)
     out = tmp_path / "arm"
     args = [
         "run",

@@ -24,20 +24,14 @@ from tariffcalc.errors import TariffcalcError
 from tariffcalc.flows import read_flowset
 from tariffcalc.scenario import load_scenario
 
+from .conftest import flat_scenario
+
 SETTINGS = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-SCENARIO = """
-title = "Flat 10 %"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test"
-citation = "test"
-rate = 0.10
-"""
+SCENARIO = flat_scenario(0.10, "Flat 10 %")
 
 garbage = st.one_of(
     st.text(max_size=12),

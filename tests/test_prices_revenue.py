@@ -10,7 +10,7 @@ import pytest
 from tariffcalc import duties
 from tariffcalc.model import armington, prices, revenue
 from tariffcalc.model.parameters import ModelError, Parameters, read_chapter_file
-from tests.conftest import flows
+from tests.conftest import flat_scenario, flows
 
 # --- prices and households ------------------------------------------------------------------------------
 
@@ -51,16 +51,7 @@ def test_revenue_ladder_by_hand():
     assert [s.revenue_usd for s in steps] == pytest.approx([100.0, 80.0, 72.0, 53.6], rel=1e-14)
 
 
-SCENARIO = """
-name = "flat-20"
-title = "test"
-as_of = 2025-04-09
-[[measure]]
-id = "flat"
-authority = "test"
-citation = "test"
-rate = 0.20
-"""
+SCENARIO = flat_scenario(0.20, name="flat-20")
 
 
 @pytest.fixture
@@ -91,7 +82,7 @@ def test_ladder_and_prices_of_a_response_by_hand(uniform_result):
 
 
 def test_price_range_brackets_the_central_estimate(write_scenario, zero_baseline):
-    scenario = write_scenario(SCENARIO + "rates = { CHN = 0.50 }\n")
+    scenario = write_scenario(flat_scenario(0.20, name="flat-20", CHN=0.50))
     table = flows(("CHN", "6109100012", 600.0), ("VNM", "6109100012", 400.0), ("MEX", "8471300100", 50.0))
     response = armington.respond(duties.compute(table, scenario, zero_baseline))
     low, central, high = (

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tariffcalc import bundled
+from tariffcalc.reference import bundled
 
 BLOCK = 1_000_000
 SCHEMA = pa.schema(

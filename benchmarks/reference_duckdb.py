@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tariffcalc import bundled
+from tariffcalc.reference import bundled
 
 ON = dt.date(2025, 4, 9)
 NOT_SUBJECT = ("CAN", "MEX", "RUS", "BLR", "CUB", "PRK")

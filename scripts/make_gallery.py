@@ -19,7 +19,8 @@ from pathlib import Path
 
 import matplotlib
 
-from tariffcalc import __version__, api
+from tariffcalc import __version__
+from tariffcalc.app import api
 from tariffcalc.report.charts import CHART_NAMES
 
 GALLERY = Path(__file__).resolve().parent.parent / "reports"

@@ -1,5 +1,5 @@
 """``python -m tariffcalc`` runs the command line."""
 
-from tariffcalc.cli import main
+from tariffcalc.app.cli import main
 
 main()

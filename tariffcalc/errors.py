@@ -31,6 +31,15 @@ class OutputError(TariffcalcError):
     """An output cannot be written safely (it would overwrite an input, or the folder is not ours)."""
 
 
+class ModelError(TariffcalcError):
+    """A response-model input or parameter is invalid (the message names it and the accepted values)."""
+
+
+class NotClean(ValueError):
+    """Internal signal of the streaming reader: a chunk needs the careful reader (the message says the
+    first thing found wrong). Never reaches a user."""
+
+
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return a ``did you mean …?`` hint for ``word`` among ``candidates`` (empty when nothing is close)."""
     pool = list(candidates)

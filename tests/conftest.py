@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tariffcalc.scenario import Scenario, load_scenario
+from tariffcalc.rules.scenario import Scenario, load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 

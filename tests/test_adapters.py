@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc.cli import cli
+from tariffcalc.app.cli import cli
+from tariffcalc.app.validate import validate
 from tariffcalc.errors import FlowsError
-from tariffcalc.flows import load_flows, read_flows, read_flowset
-from tariffcalc.sources.adapters import parse_column_map
-from tariffcalc.validation import validate
+from tariffcalc.read.adapters import parse_column_map
+from tariffcalc.read.flows import load_flows, read_flows, read_flowset
 
 from .conftest import REPO, flat_scenario
 

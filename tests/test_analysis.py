@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc import analysis
-from tariffcalc.cli import cli
-from tariffcalc.duties import compute
+from tariffcalc.app import analysis
+from tariffcalc.app.cli import cli
+from tariffcalc.engine.duties import compute
 from tariffcalc.errors import ScenarioError, TariffcalcError
 
 from .conftest import CHINA, TEN, flows

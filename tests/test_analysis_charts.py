@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc import api
-from tariffcalc.cli import cli
+from tariffcalc.app import api
+from tariffcalc.app.cli import cli
 from tariffcalc.report import charts, style
 
 from .conftest import CHINA, TEN, ZERO_BASELINE

@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tariffcalc import bundled, duties
-from tariffcalc.model import armington
-from tariffcalc.model.armington import solve_markets
-from tariffcalc.model.parameters import ModelError, Parameters
-from tariffcalc.scenario import load_scenario
+from tariffcalc.engine import duties
+from tariffcalc.errors import ModelError
+from tariffcalc.models import armington
+from tariffcalc.models.armington import solve_markets
+from tariffcalc.reference import bundled
+from tariffcalc.reference.parameters import Parameters
+from tariffcalc.rules.scenario import load_scenario
 from tests.conftest import CHINA_40, flows
 
 INF = math.inf

@@ -14,9 +14,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc.cli import cli
+from tariffcalc.app.cli import cli
 from tariffcalc.errors import FlowsError
-from tariffcalc.flows import load_flows, read_flowset
+from tariffcalc.read.flows import load_flows, read_flowset
 
 from .conftest import REPO
 
@@ -418,7 +418,7 @@ citation = "c"
 )
 def test_scenario_mistakes_give_one_message_at_the_line(tmp_path, lines, message):
     from tariffcalc.errors import ScenarioError
-    from tariffcalc.scenario import load_scenario
+    from tariffcalc.rules.scenario import load_scenario
 
     path = tmp_path / "mine.toml"
     path.write_text(MEASURE + lines + "\n")
@@ -428,7 +428,7 @@ def test_scenario_mistakes_give_one_message_at_the_line(tmp_path, lines, message
 
 
 def test_a_rate_above_one_is_a_warning_unless_the_measure_says_it_means_it(tmp_path):
-    from tariffcalc.scenario import load_scenario
+    from tariffcalc.rules.scenario import load_scenario
 
     path = tmp_path / "high.toml"
     path.write_text(MEASURE + "rate = 2.5\n")
@@ -453,7 +453,7 @@ def test_rejects_keep_formulas_as_text_in_cells_and_in_the_header(tmp_path):
 @pytest.mark.parametrize("parent", ["../parent.toml", "{folder}/parent.toml"])
 def test_extends_cannot_leave_the_scenario_folder(tmp_path, parent):
     from tariffcalc.errors import ScenarioError
-    from tariffcalc.scenario import load_scenario
+    from tariffcalc.rules.scenario import load_scenario
 
     (tmp_path / "parent.toml").write_text(MEASURE + "rate = 0.1\n")
     (tmp_path / "sub").mkdir()

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import tariffcalc
-from tariffcalc import bundled, countries
-from tariffcalc.rates import statutory_rates
-from tariffcalc.scenario import load_scenario
+from tariffcalc.reference import bundled, countries
+from tariffcalc.rules.rates import statutory_rates
+from tariffcalc.rules.scenario import load_scenario
 
 NAMES = ["baseline-2024", "liberation-day", "april-2025", "pause-90-day", "geneva-2025", "universal-10"]
 
@@ -131,7 +131,7 @@ def test_headline_figures_are_in_the_published_range(default_result):
 
 def test_chapter_restricted_observed_rates_equal_the_full_lookup():
     """explain looks up one code in its chapter's rows only; the answers must not change."""
-    from tariffcalc.schedule import us_2024_observed, us_2024_observed_chapter
+    from tariffcalc.rules.schedule import us_2024_observed, us_2024_observed_chapter
 
     cases = [("DEU", "8428900390"), ("UKR", "6109100012"), ("ITA", "8479899599"), ("FRA", "9999999999")]
     for partner, code in cases:
@@ -145,7 +145,7 @@ def test_streamed_flows_price_like_the_careful_reader():
     """The fast reader's pair table (sorted pairs, categorical partner and hs with small integer codes)
     and the careful reader's rows give the same duties, observed baseline tiers included."""
     from tariffcalc import compute
-    from tariffcalc.flows import load_flows
+    from tariffcalc.read.flows import load_flows
 
     streamed, careful = compute(load_flows(aggregate=True)), compute(load_flows())
     assert isinstance(streamed.flows["partner"].dtype, pd.CategoricalDtype)

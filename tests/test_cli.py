@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc.cli import cli
+from tariffcalc.app.cli import cli
 
 from .conftest import flat_scenario
 
@@ -221,7 +221,7 @@ def test_help_and_scenarios_do_not_import_pandas_or_matplotlib():
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from tariffcalc.cli import cli\n"
+        "from tariffcalc.app.cli import cli\n"
         "for args in (['--help'], ['scenarios'], ['run', '--help']):\n"
         "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
         "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'pyarrow') if m in sys.modules))\n"
@@ -293,7 +293,7 @@ def test_scenario_parameters_reach_the_model(tmp_path):
         'extends = "liberation-day"\n[parameters]\nsubstitution_elasticity = 0.0\n'
         "import_demand_elasticity = 0.0\n"
     )
-    from tariffcalc import api
+    from tariffcalc.app import api
 
     result = api.compute(scenario=path)
     response = api.respond(result, "armington")

@@ -19,10 +19,12 @@ from click.testing import CliRunner
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from tariffcalc import compute, dask_engine, stream  # noqa: E402
-from tariffcalc.cli import cli  # noqa: E402
+from tariffcalc import compute  # noqa: E402
+from tariffcalc.app.cli import cli  # noqa: E402
+from tariffcalc.engine import dask_engine  # noqa: E402
 from tariffcalc.errors import FlowsError  # noqa: E402
-from tariffcalc.flows import load_flows  # noqa: E402
+from tariffcalc.read import stream  # noqa: E402
+from tariffcalc.read.flows import load_flows  # noqa: E402
 
 from .conftest import REPO  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""The canonical flow reader (tariffcalc.flows): accepted rows, the rejects ledger, reconciliation, errors.
+"""The canonical flow reader (tariffcalc.read.flows): accepted rows, the rejects ledger, reconciliation, errors.
 
 Every expected value below is worked out by hand from the small files the tests write.
 """
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tariffcalc.errors import FlowsError
-from tariffcalc.flows import load_flows, read_flows
+from tariffcalc.read.flows import load_flows, read_flows
 
 HEADER = "partner,hs,period,value_usd\n"
 

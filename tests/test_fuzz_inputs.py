@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tariffcalc import countries
-from tariffcalc.api import compute
+from tariffcalc.app.api import compute
 from tariffcalc.errors import TariffcalcError
-from tariffcalc.flows import read_flowset
-from tariffcalc.scenario import load_scenario
+from tariffcalc.read.flows import read_flowset
+from tariffcalc.reference import countries
+from tariffcalc.rules.scenario import load_scenario
 
 from .conftest import flat_scenario
 

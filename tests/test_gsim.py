@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import tariffcalc.gsim
-from tariffcalc import duties
-from tariffcalc.cli_model import gsim as gsim_command
-from tariffcalc.model import gsim
-from tariffcalc.model.armington import solve_markets
-from tariffcalc.model.parameters import ModelError, Parameters
+import tariffcalc.models.gsim
+from tariffcalc.app.cli_model import gsim as gsim_command
+from tariffcalc.engine import duties
+from tariffcalc.errors import ModelError
+from tariffcalc.models import gsim
+from tariffcalc.models.armington import solve_markets
+from tariffcalc.reference.parameters import Parameters
 from tests.conftest import CHINA_40, flows
 
 
@@ -62,7 +63,7 @@ def two_by_two(**elasticities):
         "substitution_elasticity": 3.0,
     }
     arguments.update(elasticities)
-    return tariffcalc.gsim.solve(frame([[300, 100], [100, 100]], labels), before, after, **arguments)
+    return tariffcalc.models.gsim.solve(frame([[300, 100], [100, 100]], labels), before, after, **arguments)
 
 
 def test_two_by_two_prices_and_quantities_by_hand():
@@ -121,7 +122,7 @@ def random_world():
     em = pd.Series(rng.uniform(0.5, 2.0, 6), index=labels)
     es = pd.Series(rng.uniform(1.0, 5.0, 6), index=labels)
     ex = pd.Series([1.5, 2.0, math.inf, 0.8, 3.0, 1.0], index=labels)
-    result = tariffcalc.gsim.solve(
+    result = tariffcalc.models.gsim.solve(
         frame(values, labels), frame(before, labels), frame(after, labels), em, ex, es
     )
     return result, values, before, after, em, es, ex
@@ -159,7 +160,7 @@ def test_equal_tariff_changes_give_no_diversion():
     before = frame([[0, 0.05, 0.05], [0.1, 0, 0.02], [0.1, 0.03, 0]], labels)
     after = before.copy()
     after["USA"] = before["USA"] + 0.2  # every source into the USA market: the same rate change
-    result = tariffcalc.gsim.solve(values, before, after, 1.2, math.inf, 2.5)
+    result = tariffcalc.models.gsim.solve(values, before, after, 1.2, math.inf, 2.5)
     table = result.bilateral()
     assert table.loc[table["importer"] == "USA", "trade_diversion_usd"].abs().max() < 1e-9
 
@@ -178,7 +179,7 @@ def test_one_importer_matches_armington_for_small_changes(eps):
     flows_matrix.loc[labels[1:], "USA"] = value
     before.loc[labels[1:], "USA"] = t0
     after.loc[labels[1:], "USA"] = t1
-    linear = tariffcalc.gsim.solve(flows_matrix, before, after, 1.2, eps, 1.5)
+    linear = tariffcalc.models.gsim.solve(flows_matrix, before, after, 1.2, eps, 1.5)
     exact = solve_markets(value, t0, t1, np.zeros(3, int), 1.2, 1.5, eps)
     # Both changes are O(1e-4); they agree to O(1e-8), i.e. to about 1e-4 of their size.
     gsim_flow_change = linear.flows_after[0, 1:, 0] - value
@@ -198,17 +199,17 @@ def test_input_errors_say_what_is_wrong():
     labels = ["A", "B"]
     good = frame([[0, 1], [1, 0]], labels)
     with pytest.raises(ModelError, match="same countries"):
-        tariffcalc.gsim.solve(good, frame([[0, 0], [0, 0]], ["A", "C"]), good * 0)
+        tariffcalc.models.gsim.solve(good, frame([[0, 0], [0, 0]], ["A", "C"]), good * 0)
     with pytest.raises(ModelError, match="DataFrame"):
-        tariffcalc.gsim.solve(good.to_numpy(), good * 0, good * 0)
+        tariffcalc.models.gsim.solve(good.to_numpy(), good * 0, good * 0)
     with pytest.raises(ModelError, match="no value for B"):
-        tariffcalc.gsim.solve(good, good * 0, good * 0.1, pd.Series({"A": 1.0}))
+        tariffcalc.models.gsim.solve(good, good * 0, good * 0.1, pd.Series({"A": 1.0}))
     with pytest.raises(ModelError, match=">= 0"):
-        tariffcalc.gsim.solve(-good, good * 0, good * 0)
+        tariffcalc.models.gsim.solve(-good, good * 0, good * 0)
     # One exporter, one importer, no demand or supply response: the price level is not determined.
     only = frame([[0, 0], [5, 0]], labels)
     with pytest.raises(ModelError, match="singular"):
-        tariffcalc.gsim.solve(only, only * 0, only * 0.1, 0.0, 0.0, 2.0)
+        tariffcalc.models.gsim.solve(only, only * 0, only * 0.1, 0.0, 0.0, 2.0)
 
 
 # --- the bundled US mode ------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tariffcalc import api
+from tariffcalc.app import api
 from tariffcalc.errors import OutputError
-from tariffcalc.report import files, tables
+from tariffcalc.report import tables
+from tariffcalc.util import files
 
 from .conftest import ZERO_BASELINE
 

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from tariffcalc import duties
-from tariffcalc.model import armington, prices, revenue
-from tariffcalc.model.parameters import ModelError, Parameters, read_chapter_file
+from tariffcalc.engine import duties
+from tariffcalc.errors import ModelError
+from tariffcalc.models import armington, prices, revenue
+from tariffcalc.reference.parameters import Parameters, read_chapter_file
 from tests.conftest import flat_scenario, flows
 
 # --- prices and households ------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def test_model_options_build_parameters():
     import click
     from click.testing import CliRunner
 
-    from tariffcalc.cli_model import model_options, parameters_from_options
+    from tariffcalc.app.cli_model import model_options, parameters_from_options
 
     seen = {}
 

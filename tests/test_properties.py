@@ -1,4 +1,4 @@
-"""Property tests of the static engine (tariffcalc.duties.compute) on random flows and random scenarios.
+"""Property tests of the static engine (tariffcalc.engine.duties.compute) on random flows and random scenarios.
 
 Scenarios are written as TOML to a temporary folder and loaded with ``load_scenario``, so the same parser a
 user's file goes through builds them. Rates are drawn in [0, 10] (``high_rates = true`` silences the
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tariffcalc.duties import compute
-from tariffcalc.scenario import Scenario, load_scenario
+from tariffcalc.engine.duties import compute
+from tariffcalc.rules.scenario import Scenario, load_scenario
 
 PARTNERS = ("CHN", "DEU", "FRA", "JPN", "CAN", "MEX", "VNM", "UKR")
 TOTAL_KEYS = ("imports_usd", "baseline_duty_usd", "scenario_duty_usd", "added_duty_usd")

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc import bundled
-from tariffcalc.cli import cli
-from tariffcalc.reciprocal import Method, reciprocal_rates
-from tariffcalc.scenario import load_scenario
+from tariffcalc.app.cli import cli
+from tariffcalc.models.reciprocal import Method, reciprocal_rates
+from tariffcalc.reference import bundled
+from tariffcalc.rules.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")

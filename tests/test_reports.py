@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tariffcalc import api
-from tariffcalc.cli import FORMATS as CLI_FORMATS
-from tariffcalc.cli import cli
-from tariffcalc.report import charts, pdf, progress, style, workbook
+from tariffcalc.app import api
+from tariffcalc.app.cli import FORMATS as CLI_FORMATS
+from tariffcalc.app.cli import cli
+from tariffcalc.report import charts, pdf, style, workbook
+from tariffcalc.util import progress
 
 from .conftest import REPO, ZERO_BASELINE
 

@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from tariffcalc.duties import compute
-from tariffcalc.schedule import ObservedRates
+from tariffcalc.engine.duties import compute
+from tariffcalc.rules.schedule import ObservedRates
 
 from .conftest import flows
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tariffcalc.errors import ScenarioError
-from tariffcalc.scenario import load_scenario
+from tariffcalc.rules.scenario import load_scenario
 
 HEADER = """\
 as_of = 2025-04-09

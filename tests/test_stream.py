@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tariffcalc import bundled, stream
-from tariffcalc.flows import read_flows
+from tariffcalc.read import stream
+from tariffcalc.read.flows import read_flows
+from tariffcalc.reference import bundled
 
 HEADER = "partner,hs,period,value_usd\n"
 

@@ -1,4 +1,4 @@
-"""Charts of ``compare``, ``sweep`` and ``timeline`` (tariffcalc.analysis), in the house style of a run.
+"""Charts of ``compare``, ``sweep`` and ``timeline`` (tariffcalc.app.analysis), in the house style of a run.
 
 Each function returns a :class:`~tariffcalc.report.charts.Chart` whose ``data`` is the exact table drawn
 (USD, rates as fractions), taken from the command's own CSV tables, so tests compare the two; the charts
@@ -14,8 +14,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import FigureBase
 from matplotlib.patches import Rectangle
 
-from tariffcalc.duties import Result
-from tariffcalc.flows import FlowSet
+from tariffcalc.engine.duties import Result
+from tariffcalc.read.flows import FlowSet
 from tariffcalc.report import charts, style, summary
 from tariffcalc.report.charts import AXES_EXTRA, NAME_WIDTH, ROW_HEIGHT, Chart, Context
 

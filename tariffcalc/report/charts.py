@@ -26,12 +26,12 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure, FigureBase
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from tariffcalc import hs
-from tariffcalc.duties import Result
-from tariffcalc.flows import FlowSet
+from tariffcalc.engine.duties import Result
+from tariffcalc.read.flows import FlowSet
+from tariffcalc.reference import hs
 from tariffcalc.report import style, summary, tables
-from tariffcalc.report.files import write_bytes
-from tariffcalc.report.progress import Progress
+from tariffcalc.util.files import write_bytes
+from tariffcalc.util.progress import Progress
 
 MONEY = ("imports_usd", "baseline_duty_usd", "scenario_duty_usd", "added_duty_usd")
 LEVEL_NAMES = {2: "HS chapter", 4: "HS heading", 6: "HS subheading", 8: "HTS8 line", 10: "HTS10 line"}

@@ -28,10 +28,10 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from tariffcalc import __version__
-from tariffcalc.duties import Result
+from tariffcalc._version import __version__
+from tariffcalc.engine.duties import Result
 from tariffcalc.report import charts, style, summary
-from tariffcalc.report.files import write_bytes
+from tariffcalc.util.files import write_bytes
 
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
 """Page sizes, inches (portrait)."""

@@ -9,10 +9,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from tariffcalc import bundled
-from tariffcalc.duties import VALUE_COLUMNS, Result
-from tariffcalc.flows import FlowSet
-from tariffcalc.schedule import EXACT
+from tariffcalc.engine.duties import VALUE_COLUMNS, Result
+from tariffcalc.read.flows import FlowSet
+from tariffcalc.reference import bundled
+from tariffcalc.rules.schedule import EXACT
 
 TOP = 10
 COARSE_RULE = (

@@ -14,14 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tariffcalc.report.files import write_text
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Prefix a text cell with ``'`` when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from tariffcalc.util.files import write_text
+from tariffcalc.util.text import neutralise
 
 
 def _format_numbers(column: pd.Series) -> np.ndarray:

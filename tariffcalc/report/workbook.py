@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from tariffcalc import __version__
-from tariffcalc.report.files import write_bytes
-from tariffcalc.report.tables import FORMULA_STARTS
+from tariffcalc._version import __version__
+from tariffcalc.util.files import write_bytes
+from tariffcalc.util.text import FORMULA_STARTS
 
 OPTIONS = {
     "in_memory": True,

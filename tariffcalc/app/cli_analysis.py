@@ -1,0 +1,219 @@
+"""Commands that analyse several scenarios: ``compare``, ``sweep``, ``timeline`` and ``reciprocal``.
+
+Each command parses its options, calls one library function (tariffcalc.app.studies, tariffcalc.models.reciprocal)
+and writes or prints the result, like ``cli.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_FLOWS = click.option(
+    "--flows",
+    "flow_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Flow file(s), CSV or Parquet. Default: bundled 2024 US imports.",
+)
+_BASELINE = click.option(
+    "--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against."
+)
+_QUIET = click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--level",
+    type=click.Choice(["2", "4", "6", "8", "10"]),
+    default="2",
+    show_default=True,
+    help="HS digits of the product table.",
+)
+@click.option(
+    "--model",
+    type=click.Choice(["static", "armington"]),
+    default="static",
+    show_default=True,
+    help="armington: also the figures after the trade response (compare_totals.csv).",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/compare-<names>."
+)
+@_QUIET
+def compare(scenarios, flow_paths, baseline, level, model, out, quiet) -> None:
+    """Compare SCENARIOS on the same flows and baseline (differences from the first one).
+
+    Writes compare_totals.csv, compare_by_partner.csv and compare_by_product.csv, and the charts
+    compare_headline, compare_differ_by_partner and compare_differ_by_product (PNG, PDF and their data as CSV).
+    """
+    from tariffcalc.app import analysis, studies
+
+    if len(scenarios) < 2:
+        raise click.UsageError("Give at least two scenarios to compare.")
+    study = studies.compare(scenarios, flow_paths, baseline, int(level), model)
+    folder = study.write(out)
+    if not quiet:
+        totals = study.tables["compare_totals"]
+        shown = ["scenario", "as_of", "added_duty_usd", "baseline_rate", "scenario_rate", "added_rate"]
+        shown += [c for c in analysis.RESPONSE_FIGURES if c in totals]
+        _emit(totals[shown], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    help="NAME=START:STOP:STEPS, e.g. measure.ieepa-reciprocal-baseline.rate=0:0.3:7 (one or two).",
+)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/sweep-<scenario>."
+)
+@_QUIET
+def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
+    """Sensitivity of SCENARIO's headline figures to one or two parameters (a tidy sweep.csv).
+
+    Also writes the chart sweep_headline (one parameter: lines) or sweep_grid (two: a heat map of the added
+    duty) as PNG, PDF and its data as CSV, with the scenario's own value marked.
+    """
+    from tariffcalc.app import studies
+
+    if len(params) > 2:
+        raise click.UsageError("Sweep one parameter (a line) or two (a grid), not more.")
+    study = studies.sweep(scenario, params, flow_paths, baseline)
+    folder = study.write(out)
+    if not quiet:
+        grid = list(study.manifest["grid"])
+        table = study.tables["sweep"]
+        wide = table.pivot_table(index=grid, columns="figure", values="value").reset_index()
+        figures = (
+            "added_duty_usd",
+            "added_rate",
+            "post_substitution_added_rate",
+            "revenue_after_response_usd",
+            "cost_per_household_usd",
+        )
+        _emit(wide[[*grid, *(c for c in figures if c in wide.columns)]], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+@click.command()
+@click.argument("timeline_file")
+@click.option(
+    "--year", type=int, default=2025, show_default=True, help="Calendar year of the monthly series."
+)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/timeline-<year>."
+)
+@_QUIET
+def timeline(timeline_file, year, flow_paths, baseline, out, quiet) -> None:
+    """Monthly added duty and effective rate of TIMELINE_FILE's dated regimes (bundled: us-2025).
+
+    Writes timeline.csv and the chart timeline_monthly (PNG, PDF, data as CSV).
+    """
+    from tariffcalc.app import studies
+
+    study = studies.timeline(timeline_file, year, flow_paths, baseline)
+    folder = study.write(out)
+    if not quiet:
+        table = study.tables["timeline"]
+        _emit(table[["month", "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+def _emit(table, fmt: str, out: Path | None, filename: str) -> None:
+    """Print ``table`` as a text table, CSV or JSON; with ``out`` also write ``out/filename`` as CSV."""
+    from tariffcalc.report.tables import to_csv_text, write_csv
+    from tariffcalc.util.files import prepare_output_dir
+
+    if out is not None:
+        folder = prepare_output_dir(out, inputs=[])
+        write_csv(table, folder / filename)
+        click.echo(f"Wrote {folder / filename}", err=True)
+    if fmt == "csv":
+        click.echo(to_csv_text(table), nl=False)
+    elif fmt == "json":
+        click.echo(table.to_json(orient="records", indent=2, force_ascii=False))
+    else:
+        shown = table.copy()
+        for column in shown.columns:
+            if column.endswith("_rate") or column == "difference":
+                shown[column] = shown[column].map(lambda x: "" if x != x else f"{x:.1%}")
+            elif column == "cost_per_household_usd":
+                shown[column] = shown[column].map(lambda x: f"{x:,.0f}")
+            elif column.endswith("_usd"):
+                shown[column] = shown[column].map(lambda x: f"{x / 1e9:,.2f}")
+        renamed = {c: c.replace("_usd", "_bn") for c in shown.columns if c != "cost_per_household_usd"}
+        click.echo(shown.rename(columns=renamed).to_string(index=False))
+
+
+@click.command()
+@click.option(
+    "--year",
+    type=click.Choice(["2024"]),
+    default="2024",
+    show_default=True,
+    help="Year of the bundled goods trade by partner.",
+)
+@click.option(
+    "--epsilon",
+    type=float,
+    default=4.0,
+    show_default=True,
+    help="Elasticity of imports to import prices (ε).",
+)
+@click.option(
+    "--phi", type=float, default=0.25, show_default=True, help="Pass-through of tariffs to import prices (φ)."
+)
+@click.option(
+    "--share",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Share of the formula rate announced (0.5: 'discounted' by half).",
+)
+@click.option("--floor", "floor_rate", type=float, default=0.10, show_default=True, help="Minimum rate.")
+@click.option(
+    "--rounding",
+    type=click.Choice(["up", "nearest", "none"]),
+    default="up",
+    show_default=True,
+    help="Round the announced rate up to a whole percent (as published), to nearest, or not.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write reciprocal.csv here."
+)
+@click.option(
+    "--write-scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a scenario file (TOML) with the derived rates, for `tariffcalc run`.",
+)
+def reciprocal(year, epsilon, phi, share, floor_rate, rounding, fmt, out, write_scenario) -> None:
+    """Reproduce the USTR formula behind EO 14257's Annex I rates.
+
+    rate = max(floor, share × (imports − exports) / (ε × φ × imports)) on 2024 US goods trade, the EU as
+    one bloc; compared with the published Annex I rate.
+    """
+    from tariffcalc.models import reciprocal as formula
+
+    method = formula.Method(epsilon, phi, share, floor_rate, rounding)
+    table = formula.reciprocal_rates(method)
+    _emit(table, fmt, out, "reciprocal.csv")
+    if write_scenario is not None:
+        formula.write_scenario(write_scenario, table, method)
+        click.echo(f"Wrote {write_scenario}; run it with: tariffcalc run {write_scenario}", err=True)

@@ -1,0 +1,353 @@
+"""Static ("pre-substitution") duties: a scenario and a baseline applied to the same flows.
+
+Trade is held at its observed value; each flow pays the rate of its (partner, product) pair. Duty in
+USD = value in USD × rate (a fraction). The *added* duty of a scenario is its duty minus the baseline's
+duty on the same flows. Work is done on the distinct (partner, product) pairs, and rows are summed into
+pairs with ``np.bincount``, so the cost grows with the number of distinct pairs, not with rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+
+import numpy as np
+import pandas as pd
+
+from tariffcalc.reference import countries, hs
+from tariffcalc.rules.scenario import Scenario
+from tariffcalc.rules.schedule import Schedule, resolve_pairs
+
+VALUE_COLUMNS = (
+    "imports_usd",
+    "baseline_duty_usd",
+    "scenario_duty_usd",
+    "added_duty_usd",
+    "baseline_rate",
+    "scenario_rate",
+    "added_rate",
+)
+
+
+@dataclasses.dataclass
+class Result:
+    """Duties of one scenario against one baseline, by distinct (partner, code) pair.
+
+    Pairs are integer indices into the distinct ``partners`` and ``codes`` (``pair_partner_index``,
+    ``pair_code_index``), and every array over pairs is aligned with them; ``row_pair`` maps each input
+    row to its pair, so per-row figures (:meth:`flow_duties`) are a gather away. Amounts in USD, rates as
+    fractions.
+    """
+
+    scenario: Scenario
+    baseline: Scenario
+    as_of: dt.date
+    level: int
+    flows: pd.DataFrame
+    row_pair: np.ndarray
+    pair_value: np.ndarray
+    scenario_schedule: Schedule
+    baseline_schedule: Schedule
+    pair_partner_index: np.ndarray
+    """Each pair's index into ``partners`` (the distinct partners): tables aggregate on these integers."""
+    partners: np.ndarray
+    pair_code_index: np.ndarray
+    """Each pair's index into ``codes`` (the distinct product codes)."""
+    codes: np.ndarray
+
+    @property
+    def pair_partner(self) -> np.ndarray:
+        """Each pair's partner (ISO3), as text."""
+        return self.partners[self.pair_partner_index]
+
+    @property
+    def pair_code(self) -> np.ndarray:
+        """Each pair's product code, as text."""
+        return self.codes[self.pair_code_index]
+
+    @property
+    def baseline_duty(self) -> np.ndarray:
+        return self.pair_value * self.baseline_schedule.total_rate
+
+    @property
+    def scenario_duty(self) -> np.ndarray:
+        return self.pair_value * self.scenario_schedule.total_rate
+
+    @staticmethod
+    def _finish(table: pd.DataFrame) -> pd.DataFrame:
+        table["added_duty_usd"] = table["scenario_duty_usd"] - table["baseline_duty_usd"]
+        value = table["imports_usd"].where(table["imports_usd"] > 0)
+        for name in ("baseline", "scenario", "added"):
+            table[f"{name}_rate"] = (table[f"{name}_duty_usd"] / value).fillna(0.0)
+        return table
+
+    @functools.cached_property
+    def _cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The partner × product cells at ``level``: each cell's partner and product (indices into
+        ``partners`` and the level codes), the level codes, and imports and duties (USD) by cell.
+
+        The three tables are sums of these cells, so the pairs (millions) are summed only once, by
+        counting on the dense partner × product grid when it is small enough, else by sorting.
+        """
+        index, levels = self.product_levels()
+        grid = len(self.partners) * len(levels)
+        key = self.pair_partner_index.astype(np.intp)  # intp: bincount and gathers would convert others
+        key *= len(levels)
+        key += index  # in place: pairs run to millions, and fresh memory is slow to touch
+        if grid > DENSE_PAIRS:
+            cells, key = np.unique(key, return_inverse=True)
+            grid, keep = len(cells), slice(None)
+        else:
+            cells = keep = np.flatnonzero(np.bincount(key, minlength=grid))
+        scratch = np.empty(len(self.pair_value))
+        sums = {}
+        for name, rate in (
+            ("imports_usd", None),
+            ("baseline_duty_usd", self.baseline_schedule.total_rate),
+            ("scenario_duty_usd", self.scenario_schedule.total_rate),
+        ):
+            weights = self.pair_value if rate is None else np.multiply(self.pair_value, rate, out=scratch)
+            sums[name] = np.bincount(key, weights=weights, minlength=grid)[keep]
+        return cells // len(levels), cells % len(levels), levels, sums
+
+    def _cell_sums(self, group: np.ndarray, size: int) -> dict[str, np.ndarray]:
+        """The cells' imports and duties (USD) summed by an integer ``group`` of cells."""
+        sums = self._cells[3]
+        return {name: np.bincount(group, weights=column, minlength=size) for name, column in sums.items()}
+
+    def by_partner(self) -> pd.DataFrame:
+        """One row per partner, largest added duty first."""
+        partner, _, _, _ = self._cells
+        table = pd.DataFrame({"partner": self.partners, **self._cell_sums(partner, len(self.partners))})
+        table.insert(1, "partner_name", table["partner"].map(countries.partner_name))
+        table = self._finish(table)
+        return table.sort_values(["added_duty_usd", "partner"], ascending=[False, True], ignore_index=True)
+
+    def product_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's product at the table level as an index into the distinct level codes, and those codes.
+
+        Codes coarser than the level keep their own length. Cut once per distinct code, then gathered:
+        pairs run to millions, distinct codes to thousands.
+        """
+        of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
+        return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
+
+    def partner_product_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each pair's partner × product cell at ``level`` (the rows of :meth:`by_partner_product`, in
+        another order), and each cell's partner and product code."""
+        index, _ = self.product_levels()
+        partner, product, levels, _ = self._cells
+        key = self.pair_partner_index.astype(np.intp) * len(levels) + index
+        return np.searchsorted(partner * len(levels) + product, key), self.partners[partner], levels[product]
+
+    def by_product(self) -> pd.DataFrame:
+        """One row per product at ``level`` digits, largest added duty first."""
+        _, product, levels, _ = self._cells
+        table = pd.DataFrame({"hs": levels, **self._cell_sums(product, len(levels))})
+        table.insert(1, "description", hs.describe(table["hs"]))
+        table = self._finish(table)
+        return table.sort_values(["added_duty_usd", "hs"], ascending=[False, True], ignore_index=True)
+
+    def by_partner_product(self) -> pd.DataFrame:
+        """One row per partner × product at ``level`` digits, sorted by partner then product."""
+        partner, product, levels, sums = self._cells
+        table = pd.DataFrame({"partner": self.partners[partner], "hs": levels[product], **sums})
+        table = self._finish(table)
+        return table.sort_values(["partner", "hs"], ignore_index=True)
+
+    def by_measure(self) -> pd.DataFrame:
+        """Duty each measure contributes (USD) in the scenario and the baseline, and what it adds.
+
+        For ordinary measures this is ``value × (rate − in_baseline) × applies_to_share`` where the measure
+        applies; for an observed measure, the observed duty.
+        """
+        rows = {}
+        for schedule, column in ((self.scenario_schedule, "scenario"), (self.baseline_schedule, "baseline")):
+            class_value = schedule.classes.sums(self.pair_value)
+            for m in schedule.measures:
+                entry = rows.setdefault(
+                    m.measure.id,
+                    {
+                        "measure": m.measure.id,
+                        "authority": m.measure.authority,
+                        "citation": m.measure.citation,
+                        "in_scenario": False,
+                        "in_baseline": False,
+                        "covered_imports_usd": 0.0,
+                        "scenario_duty_usd": 0.0,
+                        "baseline_duty_usd": 0.0,
+                    },
+                )
+                entry[f"in_{column}"] = True
+                duty, covered = m.duty_usd(self.pair_value, class_value)
+                entry[f"{column}_duty_usd"] = duty
+                if column == "scenario":
+                    entry["covered_imports_usd"] = covered
+        table = pd.DataFrame(list(rows.values()))
+        table["added_duty_usd"] = table["scenario_duty_usd"] - table["baseline_duty_usd"]
+        return table
+
+    def flow_duties(self) -> pd.DataFrame:
+        """The input flows, one row each, with baseline, scenario and added duty and each measure's duty."""
+        out = self.flows.copy()
+        value = out["value_usd"].to_numpy()
+        baseline_rate = self.baseline_schedule.total_rate[self.row_pair]
+        scenario_rate = self.scenario_schedule.total_rate[self.row_pair]
+        out["baseline_duty_usd"] = value * baseline_rate
+        out["scenario_duty_usd"] = value * scenario_rate
+        out["added_duty_usd"] = out["scenario_duty_usd"] - out["baseline_duty_usd"]
+        for m in self.scenario_schedule.measures:
+            out[f"duty_usd:{m.measure.id}"] = value * m.contribution[self.row_pair]
+        return out
+
+    def with_scenario(self, scenario: Scenario, as_of: dt.date | None = None) -> Result:
+        """The same flows and baseline under another scenario (or date), reusing everything else.
+
+        Sensitivity sweeps, comparisons and timelines call this many times; only the scenario's rates
+        are resolved again.
+        """
+        on = as_of or scenario.as_of
+        schedule = resolve_pairs(
+            scenario, self.partners, self.codes, self.pair_partner_index, self.pair_code_index, on
+        )
+        return dataclasses.replace(self, scenario=scenario, as_of=on, scenario_schedule=schedule)
+
+    def totals(self) -> dict[str, float]:
+        """Headline totals: imports, baseline/scenario/added duty (USD) and effective rates (fractions)."""
+        imports = float(self.pair_value.sum())
+        base = float(self.baseline_duty.sum())
+        scen = float(self.scenario_duty.sum())
+        share = (lambda x: x / imports) if imports > 0 else (lambda x: 0.0)
+        return {
+            "imports_usd": imports,
+            "baseline_duty_usd": base,
+            "scenario_duty_usd": scen,
+            "added_duty_usd": scen - base,
+            "baseline_rate": share(base),
+            "scenario_rate": share(scen),
+            "added_rate": share(scen - base),
+        }
+
+    def diagnostics(self) -> dict[str, object]:
+        """Value touched by the coarse-row rule and by observed-rate fallbacks, and value whose rate was floored."""
+        masks = {**_coarse_masks(self.baseline_schedule), **_coarse_masks(self.scenario_schedule)}
+        any_coarse = np.zeros(len(self.pair_value), dtype=bool)
+        for mask in masks.values():
+            any_coarse |= mask
+        tiers: dict[str, float] = {}
+        for schedule in (self.scenario_schedule, self.baseline_schedule):
+            if schedule.observed_tier is not None:
+                sums = pd.Series(self.pair_value).groupby(schedule.observed_tier, observed=True).sum()
+                tiers = {str(k): float(v) for k, v in sums.items()}
+                break
+        code_length = np.fromiter(map(len, self.codes), dtype=np.int64, count=len(self.codes))
+        coarser_than_level = code_length[self.pair_code_index] < self.level
+        floored = self.scenario_schedule.floored | self.baseline_schedule.floored
+        return {
+            "coarse_match_value_usd": float(self.pair_value[any_coarse].sum()),
+            "coarse_match_value_by_measure_usd": {
+                k: float(self.pair_value[v].sum()) for k, v in masks.items() if v.any()
+            },
+            "observed_rate_value_by_tier_usd": tiers,
+            "value_coarser_than_level_usd": float(self.pair_value[coarser_than_level].sum()),
+            "floored_value_usd": float(self.pair_value[floored].sum()),
+        }
+
+
+def _coarse_masks(schedule: Schedule) -> dict[str, np.ndarray]:
+    """Pairs where an in-force measure covers the partner but has a product prefix finer than the code."""
+    return {
+        m.measure.id: m.partners.in_scope[schedule.partner_index] & m.products.coarse[schedule.code_index]
+        for m in schedule.measures
+        if m.active and m.products.coarse.any()
+    }
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a partner or hs column and its distinct values (text, in a NumPy object array).
+
+    A categorical column (what the fast reader returns) gives its own codes, without touching a string,
+    less the categories no row uses.
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        index, uniques = pd.factorize(column.to_numpy(dtype=object))
+        return index, np.asarray(uniques, dtype=object)
+    index = column.cat.codes.to_numpy().astype(np.intp)  # int8/int16 codes would overflow in arithmetic
+    categories = np.asarray(column.cat.categories, dtype=object)
+    used = np.bincount(index, minlength=len(categories)) > 0
+    if used.all():
+        return index, categories
+    return (np.cumsum(used) - 1)[index], categories[used]
+
+
+DENSE_PAIRS = 1 << 26
+"""Largest partners × codes grid in which distinct pairs are found by counting instead of sorting."""
+
+
+def _pairs(
+    partner_index: np.ndarray, code_index: np.ndarray, codes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The distinct (partner, code) pairs of rows, sorted: each pair's partner and code, and each row's pair.
+
+    Rows that are already distinct and sorted (summed flows) are recognised in one pass and are their own
+    pairs: the row → pair map is then None. Otherwise pairs are counted on the dense partner × code grid
+    when it is small enough, else sorted.
+    """
+    grid = (int(partner_index.max(initial=-1)) + 1) * codes
+    key = partner_index.astype(np.intp)
+    key *= codes
+    key += code_index
+    if np.all(key[1:] > key[:-1]):
+        return partner_index, code_index, None
+    if grid > DENSE_PAIRS:
+        pairs, row_pair = np.unique(key, return_inverse=True)
+    else:
+        pairs = np.flatnonzero(np.bincount(key, minlength=grid))
+        position = np.zeros(grid, dtype=np.int64)
+        position[pairs] = np.arange(len(pairs))
+        row_pair = position[key]
+    return pairs // codes, pairs % codes, row_pair
+
+
+def compute(
+    flows: pd.DataFrame,
+    scenario: Scenario,
+    baseline: Scenario,
+    as_of: dt.date | None = None,
+    level: int = 2,
+) -> Result:
+    """Static duties of ``scenario`` and ``baseline`` on ``flows`` (canonical table; value_usd in USD).
+
+    ``as_of`` defaults to the scenario's own date; the baseline is evaluated on its own ``as_of``.
+    ``level`` (2/4/6/8/10) is the product level of the product tables.
+    """
+    hs.check_level(level)
+    on = as_of or scenario.as_of
+    partner_code, partners = _factorize(flows["partner"])
+    hs_code, codes = _factorize(flows["hs"])
+    pair_partner_index, pair_code_index, row_pair = _pairs(partner_code, hs_code, max(len(codes), 1))
+    value = flows["value_usd"].to_numpy(dtype=float)
+    if row_pair is None:  # the rows are the pairs, in order
+        row_pair, pair_value = np.arange(len(value)), value
+    else:
+        pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
+
+    def schedule(of: Scenario, on: dt.date | None) -> Schedule:
+        return resolve_pairs(of, partners, codes, pair_partner_index, pair_code_index, on)
+
+    return Result(
+        scenario=scenario,
+        baseline=baseline,
+        as_of=on,
+        level=level,
+        flows=flows,
+        row_pair=row_pair,
+        pair_value=pair_value,
+        scenario_schedule=schedule(scenario, on),
+        baseline_schedule=schedule(baseline, None),
+        pair_partner_index=pair_partner_index,
+        partners=partners,
+        pair_code_index=pair_code_index,
+        codes=codes,
+    )

@@ -1,0 +1,681 @@
+"""Scenario files: parse TOML, validate every key, resolve ``extends``, find bundled scenarios.
+
+A scenario is a list of *measures* (one tariff action each: who, what, how much, when, on what legal
+basis). The file format is documented in ``docs/scenarios.md``. Everything a user can get wrong is
+checked here, before any data is read, and reported with the file, the line and a suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tariffcalc.errors import ScenarioError, suggest
+from tariffcalc.reference import bundled, countries, hs
+
+MAX_RATE = 10.0
+"""Highest ad valorem rate accepted (1000 %); anything above is almost certainly a typo."""
+
+ALL = "all"
+
+TOP_LEVEL_KEYS = (
+    "parameters",
+    "name",
+    "title",
+    "description",
+    "importer",
+    "extends",
+    "as_of",
+    "sources",
+    "measure",
+    "remove_measures",
+)
+MEASURE_KEYS = (
+    "id",
+    "authority",
+    "citation",
+    "note",
+    "override",
+    "rate",
+    "rates",
+    "high_rates",
+    "observed",
+    "partners",
+    "exclude_partners",
+    "products",
+    "exclude_products",
+    "effective",
+    "expires",
+    "preempted_by",
+    "applies_to_share",
+    "in_baseline",
+    "in_baseline_rates",
+)
+OBSERVED_TABLES = ("us-2024",)
+"""Names of observed duty-rate tables a measure can use (``observed = "us-2024"``): see schedule.py."""
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScopeEntry:
+    """One HS prefix of a product scope, with the date it takes effect and where it was listed."""
+
+    prefix: str
+    effective: dt.date | None
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """One tariff measure. Rates are ad valorem fractions of customs value (0.25 = 25 %).
+
+    ``partners``/``products`` of ``None`` mean "every partner"/"every product". ``rates`` maps ISO3 codes
+    or group names (``EU``) to rates; a partner's own rate beats its group's, which beats ``rate``.
+    ``in_baseline`` is the part of the rate that the observed 2024 duties already contain, so only the
+    difference is added; ``applies_to_share`` is the fraction of covered value that pays the measure.
+    """
+
+    id: str
+    authority: str
+    citation: str
+    scenario: str
+    note: str = ""
+    rate: float | None = None
+    rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    observed: str | None = None
+    partners: tuple[str, ...] | None = None
+    exclude_partners: tuple[str, ...] = ()
+    products: tuple[ScopeEntry, ...] | None = None
+    exclude_products: tuple[ScopeEntry, ...] = ()
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    preempted_by: tuple[str, ...] = ()
+    applies_to_share: float = 1.0
+    in_baseline: float = 0.0
+    in_baseline_rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when the measure is in force on ``on`` (``effective`` ≤ on < ``expires``)."""
+        return (self.effective is None or self.effective <= on) and (
+            self.expires is None or on < self.expires
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view for manifests and ``scenarios show`` (product files summarised by source)."""
+
+        def scope(entries: tuple[ScopeEntry, ...] | None) -> Any:
+            if entries is None:
+                return ALL
+            by_source: dict[str, list[str]] = {}
+            for entry in entries:
+                by_source.setdefault(entry.source, []).append(entry.prefix)
+            return {
+                source: (codes if len(codes) <= 12 else f"{len(codes)} codes")
+                for source, codes in by_source.items()
+            }
+
+        out = {
+            "id": self.id,
+            "authority": self.authority,
+            "citation": self.citation,
+            "from_scenario": self.scenario,
+            "rate": self.rate,
+            "rates": dict(self.rates),
+            "observed": self.observed,
+            "partners": ALL if self.partners is None else list(self.partners),
+            "exclude_partners": list(self.exclude_partners),
+            "products": scope(self.products),
+            "exclude_products": scope(self.exclude_products),
+            "effective": self.effective.isoformat() if self.effective else None,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "preempted_by": list(self.preempted_by),
+            "applies_to_share": self.applies_to_share,
+            "in_baseline": self.in_baseline,
+            "in_baseline_rates": dict(self.in_baseline_rates),
+            "note": self.note,
+        }
+        return {key: value for key, value in out.items() if value not in (None, "", [], {})}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: its own measures plus everything inherited through ``extends``."""
+
+    name: str
+    title: str
+    description: str
+    importer: str
+    as_of: dt.date
+    measures: tuple[Measure, ...]
+    sources: tuple[str, ...] = ()
+    lineage: tuple[str, ...] = ()
+    path: Path | None = None
+    warnings: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The ``[parameters]`` table of the response model (merged through ``extends``; see docs/model.md)."""
+
+    def measure(self, measure_id: str) -> Measure:
+        """The measure with id ``measure_id`` (ScenarioError with a suggestion when absent)."""
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise ScenarioError(
+            f"Scenario {self.name!r} has no measure {measure_id!r}."
+            + suggest(measure_id, [m.id for m in self.measures])
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view of the resolved scenario (used in manifest.json and ``scenarios show``)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "importer": self.importer,
+            "as_of": self.as_of.isoformat(),
+            "extends": list(self.lineage[1:]),
+            "file": str(self.path) if self.path else None,
+            "sources": list(self.sources),
+            "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in self.parameters.items()},
+            "measures": [m.to_dict() for m in self.measures],
+        }
+
+
+# --------------------------------------------------------------------------------------------- registry
+
+
+def _find(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith(".toml") or candidate.is_file():
+        if relative_to is not None:
+            candidate = relative_to / candidate
+            if not candidate.resolve().is_relative_to(relative_to.resolve()):
+                raise ScenarioError(
+                    f"{text!r} points outside the scenario's folder; copy it next to the scenario file "
+                    "(paths in a scenario file cannot leave its folder)."
+                )
+        if not candidate.is_file():
+            raise ScenarioError(f"Scenario file {text!r} does not exist.")
+        return candidate
+    if relative_to is not None and (relative_to / f"{text}.toml").is_file():
+        return relative_to / f"{text}.toml"
+    known = bundled.bundled_scenarios()
+    if text in known:
+        return known[text]
+    raise ScenarioError(
+        f"Unknown scenario {text!r}: give a bundled name ({', '.join(known)}) or a path to a .toml file."
+        + suggest(text, known)
+    )
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a bundled scenario by name (``"liberation-day"``) or a scenario file by path, resolving ``extends``."""
+    return _load(_find(name_or_path), chain=())
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+class _Reader:
+    """Validates one scenario file and knows where its keys are, for messages that point at a line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.text = path.read_text(encoding="utf-8-sig")
+        self.lines = self.text.splitlines()
+        self.warnings: list[str] = []
+        try:
+            self.data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(self._toml_message(exc)) from None
+
+    def _toml_message(self, exc: tomllib.TOMLDecodeError) -> str:
+        """A TOML syntax error pointing at its line; a date not written YYYY-MM-DD is named as such."""
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        if at is None or not 0 < int(at.group(1)) <= len(self.lines):
+            return f"{self.path}: not valid TOML: {exc}."
+        number = int(at.group(1))
+        line = self.lines[number - 1].split("#")[0].strip()
+        key, _, value = line.partition("=")
+        if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", value.strip()):
+            return (
+                f"{self.path}:{number}: {key.strip()!r} = {value.strip()} is not a date: "
+                "write YYYY-MM-DD with two-digit month and day (e.g. 2025-04-09)."
+            )
+        return f"{self.path}:{number}: not valid TOML: {exc}."
+
+    def _measure_start(self, index: int) -> int:
+        seen = -1
+        for number, line in enumerate(self.lines):
+            if line.strip().startswith("[[measure]]"):
+                seen += 1
+                if seen == index:
+                    return number
+        return 0
+
+    def line_of(self, key: str, measure_index: int | None = None) -> int | None:
+        """1-based line where ``key`` is set (inside the given [[measure]] block), if it can be found."""
+        start = 0 if measure_index is None else self._measure_start(measure_index) + 1
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            if measure_index is not None and line.strip().startswith("[["):
+                break
+            if measure_index is None and line.strip().startswith("[[measure]]"):
+                break
+            if pattern.match(line):
+                return number + 1
+        return None if measure_index is None else self._measure_start(measure_index) + 1
+
+    def where(self, key: str, measure_index: int | None = None) -> str:
+        line = self.line_of(key, measure_index)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def fail(self, message: str, key: str, measure_index: int | None = None) -> ScenarioError:
+        return ScenarioError(f"{self.where(key, measure_index)}: {message}")
+
+    def check_keys(
+        self, table: Mapping[str, Any], allowed: tuple[str, ...], measure_index: int | None
+    ) -> None:
+        for key in table:
+            if key not in allowed:
+                what = "measure key" if measure_index is not None else "scenario key"
+                raise self.fail(f"unknown {what} {key!r}." + suggest(key, allowed), key, measure_index)
+
+    # -- typed getters ------------------------------------------------------------------------------
+
+    def text_value(
+        self, table: Mapping[str, Any], key: str, index: int | None, required: bool = False
+    ) -> str:
+        value = table.get(key, "")
+        if not isinstance(value, str):
+            raise self.fail(f"{key!r} must be text in quotes, not {value!r}.", key, index)
+        if required and not value.strip():
+            raise self.fail(f"{key!r} is required and must not be empty.", key, index)
+        return value.strip()
+
+    def date_value(self, table: Mapping[str, Any], key: str, index: int | None) -> dt.date | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(
+            f"{key!r} must be a date written YYYY-MM-DD (e.g. 2025-04-09), not {value!r}.", key, index
+        )
+
+    def rate_value(self, value: Any, key: str, index: int, high_rates: bool, label: str = "") -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(
+                f"{key}{label} must be a number (a fraction: 0.25 = 25 %), not {value!r}.", key, index
+            )
+        rate = float(value)
+        if not 0.0 <= rate <= MAX_RATE:
+            hint = f" For {value} % write {rate / 100:g}." if 1.0 < rate <= 100.0 else ""
+            raise self.fail(
+                f"{key}{label} = {value} is outside [0, {MAX_RATE:g}]; rates are fractions (0.25 = 25 %).{hint}",
+                key,
+                index,
+            )
+        if rate > 1.0 and not high_rates:
+            self.warnings.append(
+                f"{self.where(key, index)}: {key}{label} = {value} means {rate:.0%}; if you meant {value}% write "
+                f"{rate / 100:g}, if you do mean it add `high_rates = true` to the measure."
+            )
+        return rate
+
+    def partner_list(self, table: Mapping[str, Any], key: str, index: int) -> tuple[str, ...] | None:
+        value = table.get(key)
+        if value is None or value == ALL:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(
+                f'{key!r} must be "all" or a list of ISO3 codes or groups, e.g. ["CHN", "EU"].', key, index
+            )
+        for code in value:
+            self.check_partner(code, key, index)
+        duplicates = sorted({code for code in value if value.count(code) > 1})
+        if duplicates:
+            raise self.fail(f"{key!r} lists {', '.join(duplicates)} more than once.", key, index)
+        return tuple(value)
+
+    def check_partner(self, code: str, key: str, index: int) -> None:
+        if countries.is_partner(code) or code in countries.group_names():
+            return
+        hint = suggest(code, [*countries.partner_names(), *countries.group_names()])
+        if not hint:
+            try:
+                hint = f" Did you mean {countries.to_iso3(code)!r}?"
+            except Exception:
+                close = countries.closest(code)
+                hint = f" Did you mean {close[0]!r} ({close[1]})?" if close else ""
+        raise self.fail(
+            f"unknown partner or group {code!r} in {key!r}: use ISO3 codes or a group (EU).{hint}", key, index
+        )
+
+    def id_list(self, table: Mapping[str, Any], key: str, index: int) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f'{key!r} must be a list of measure ids, e.g. ["s232-autos"].', key, index)
+        return tuple(value)
+
+    def rate_table(
+        self, table: Mapping[str, Any], key: str, index: int, high_rates: bool
+    ) -> dict[str, float]:
+        value = table.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(
+                f"{key!r} must be a table of partner = rate, e.g. {{ CHN = 0.34, EU = 0.20 }}.", key, index
+            )
+        out = {}
+        for code, rate in value.items():
+            self.check_partner(code, key, index)
+            out[code] = self.rate_value(rate, key, index, high_rates, label=f".{code}")
+        return out
+
+    def product_scope(self, table: Mapping[str, Any], key: str, index: int) -> tuple[ScopeEntry, ...] | None:
+        value = table.get(key)
+        if value is None or value == ALL:
+            return None
+        items = value if isinstance(value, list) else [value]
+        entries: list[ScopeEntry] = []
+        inline: list[str] = []
+        for item in items:
+            if isinstance(item, str):
+                code = hs.normalise(item)
+                if not hs.is_valid(code):
+                    raise self.fail(
+                        f"{key!r}: {item!r} is not an HS code (2, 4, 6, 8 or 10 digits, as text in quotes).",
+                        key,
+                        index,
+                    )
+                inline.append(code)
+                entries.append(ScopeEntry(code, None, "inline"))
+            elif isinstance(item, dict):
+                entries.extend(self.product_file(item, key, index))
+            else:
+                raise self.fail(
+                    f'{key!r} items must be HS codes in quotes ("8703") or {{ file = "list.csv" }}, not {item!r}.',
+                    key,
+                    index,
+                )
+        duplicates = sorted({code for code in inline if inline.count(code) > 1})
+        if duplicates:
+            raise self.fail(f"{key!r} lists {', '.join(duplicates)} more than once.", key, index)
+        return tuple(entries)
+
+    def product_file(self, item: Mapping[str, Any], key: str, index: int) -> list[ScopeEntry]:
+        unknown = set(item) - {"file", "label"}
+        if unknown or "file" not in item:
+            raise self.fail(
+                f'{key!r}: a product file is written {{ file = "name.csv", label = "..." }}.', key, index
+            )
+        path = self.resolve_list(str(item["file"]), key, index)
+        label = str(item.get("label") or path.name)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "hs" not in frame.columns:
+            raise self.fail(
+                f"product file {path} has no 'hs' column (found: {', '.join(frame.columns)}).", key, index
+            )
+        entries = []
+        dates = frame["effective"] if "effective" in frame.columns else [""] * len(frame)
+        for line, (code, effective) in enumerate(zip(frame["hs"], dates, strict=True), start=2):
+            code = hs.normalise(code)
+            if not hs.is_valid(code):
+                raise ScenarioError(f"{path}:{line}: {code!r} is not an HS code (2-10 digits, even length).")
+            try:
+                when = dt.date.fromisoformat(effective) if effective else None
+            except ValueError:
+                raise ScenarioError(
+                    f"{path}:{line}: effective date {effective!r} is not YYYY-MM-DD."
+                ) from None
+            entries.append(ScopeEntry(code, when, label))
+        return entries
+
+    def resolve_list(self, name: str, key: str, index: int) -> Path:
+        """A product file: next to the scenario file, else bundled; never outside those folders."""
+        for folder in (self.path.parent, bundled.lists_dir()):
+            candidate = (folder / name).resolve()
+            if not candidate.is_relative_to(folder.resolve()):
+                raise self.fail(
+                    f"product file {name!r} points outside the scenario's folder; copy it next to the scenario file.",
+                    key,
+                    index,
+                )
+            if candidate.is_file():
+                return candidate
+        available = sorted(p.name for p in bundled.lists_dir().glob("*.csv"))
+        raise self.fail(
+            f"product file {name!r} not found next to the scenario or among the bundled lists "
+            f"({', '.join(available)}).{suggest(name, available)}",
+            key,
+            index,
+        )
+
+
+def _parse_measure(
+    reader: _Reader, table: Mapping[str, Any], index: int, scenario: str
+) -> tuple[Measure, bool]:
+    if not isinstance(table, dict):
+        raise reader.fail("each [[measure]] must be a table.", "measure")
+    reader.check_keys(table, MEASURE_KEYS, index)
+    measure_id = reader.text_value(table, "id", index, required=True)
+    if not _ID.match(measure_id):
+        raise reader.fail(
+            f"measure id {measure_id!r} must be lower-case letters, digits and '-'.", "id", index
+        )
+    override = table.get("override", False)
+    if not isinstance(override, bool):
+        raise reader.fail("'override' must be true or false.", "override", index)
+    high_rates = bool(table.get("high_rates", False))
+    rate = table.get("rate")
+    observed = table.get("observed")
+    if observed is not None and observed not in OBSERVED_TABLES:
+        raise reader.fail(
+            f"observed = {observed!r} is not a known table ({', '.join(OBSERVED_TABLES)}).", "observed", index
+        )
+    share = table.get("applies_to_share", 1.0)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
+        raise reader.fail(
+            f"applies_to_share must be a fraction between 0 and 1, not {share!r}.", "applies_to_share", index
+        )
+    fields: dict[str, Any] = {
+        "id": measure_id,
+        "scenario": scenario,
+        "authority": reader.text_value(table, "authority", index, required=not override),
+        "citation": reader.text_value(table, "citation", index, required=not override),
+        "note": reader.text_value(table, "note", index),
+        "rate": None if rate is None else reader.rate_value(rate, "rate", index, high_rates),
+        "rates": reader.rate_table(table, "rates", index, high_rates),
+        "observed": observed,
+        "partners": reader.partner_list(table, "partners", index),
+        "exclude_partners": reader.partner_list(table, "exclude_partners", index) or (),
+        "products": reader.product_scope(table, "products", index),
+        "exclude_products": reader.product_scope(table, "exclude_products", index) or (),
+        "effective": reader.date_value(table, "effective", index),
+        "expires": reader.date_value(table, "expires", index),
+        "preempted_by": reader.id_list(table, "preempted_by", index),
+        "applies_to_share": float(share),
+        "in_baseline": reader.rate_value(table.get("in_baseline", 0.0), "in_baseline", index, True),
+        "in_baseline_rates": reader.rate_table(table, "in_baseline_rates", index, True),
+    }
+    return Measure(**fields), override
+
+
+def _check_measure(reader: _Reader, measure: Measure, index: int) -> None:
+    """Consistency rules that need the whole measure (after ``override`` merging)."""
+    if measure.observed is not None and (measure.rate is not None or measure.rates):
+        raise reader.fail("a measure takes either 'observed' or 'rate'/'rates', not both.", "observed", index)
+    if measure.observed is None and measure.rate is None and not measure.rates:
+        raise reader.fail(f"measure {measure.id!r} has no 'rate' (or 'rates', or 'observed').", "id", index)
+    if measure.effective and measure.expires and measure.expires <= measure.effective:
+        raise reader.fail(
+            f"'expires' ({measure.expires}) must be after 'effective' ({measure.effective}).",
+            "expires",
+            index,
+        )
+    excluded = set(measure.exclude_partners)
+    for key, codes in (("rates", measure.rates), ("partners", measure.partners or ())):
+        both = sorted(excluded.intersection(codes))
+        if both:
+            raise reader.fail(
+                f"{', '.join(both)} is both in {key!r} and in 'exclude_partners'.", "exclude_partners", index
+            )
+    if measure.partners is not None and not set(measure.partners) & set(countries.group_names()):
+        outside = sorted(set(measure.rates) - set(measure.partners))
+        if outside:
+            raise reader.fail(
+                f"'rates' has {', '.join(outside)}, which 'partners' does not list.", "rates", index
+            )
+    if measure.partners is not None and measure.rate is None:
+        missing = [p for p in measure.partners if p not in measure.rates]
+        if missing:
+            raise reader.fail(
+                f"partners {', '.join(missing)} have no rate: add 'rate' or list them in 'rates'.",
+                "rates",
+                index,
+            )
+    if measure.products is not None:
+        included = {e.prefix for e in measure.products}
+        both = sorted(included.intersection(e.prefix for e in measure.exclude_products))
+        if both:
+            shown = ", ".join(both[:5]) + (" …" if len(both) > 5 else "")
+            raise reader.fail(
+                f"HS {shown} is both in 'products' and in 'exclude_products'.", "exclude_products", index
+            )
+
+
+def _merge(parent: Measure, child: Measure, table: Mapping[str, Any]) -> Measure:
+    """An ``override = true`` measure replaces only the keys it sets; the scenario that set them is recorded."""
+    changes = {f.name: getattr(child, f.name) for f in dataclasses.fields(Measure) if f.name in table}
+    changes["scenario"] = child.scenario
+    return dataclasses.replace(parent, **changes)
+
+
+def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
+    if path.resolve() in chain:
+        cycle = " → ".join(p.stem for p in (*chain, path.resolve()))
+        raise ScenarioError(f"{path}: 'extends' forms a cycle: {cycle}.")
+    reader = _Reader(path)
+    data = reader.data
+    reader.check_keys(data, TOP_LEVEL_KEYS, None)
+    name = reader.text_value(data, "name", None) or path.stem
+
+    parent: Scenario | None = None
+    if "extends" in data:
+        parent_name = reader.text_value(data, "extends", None, required=True)
+        try:
+            parent = _load(_find(parent_name, relative_to=path.parent), (*chain, path.resolve()))
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"{reader.where('extends')}: cannot load 'extends = {parent_name!r}': {exc}"
+            ) from None
+
+    measures: dict[str, Measure] = dict((m.id, m) for m in parent.measures) if parent else {}
+    inherited = set(measures)
+    removed = data.get("remove_measures", [])
+    if not isinstance(removed, list):
+        raise reader.fail("'remove_measures' must be a list of measure ids.", "remove_measures")
+    for measure_id in removed:
+        if measure_id not in measures:
+            raise reader.fail(
+                f"cannot remove {measure_id!r}: not inherited." + suggest(measure_id, measures),
+                "remove_measures",
+            )
+        del measures[measure_id]
+
+    tables = data.get("measure", [])
+    if not isinstance(tables, list):
+        raise reader.fail("measures are written as [[measure]] blocks.", "measure")
+    own: set[str] = set()
+    for index, table in enumerate(tables):
+        measure, override = _parse_measure(reader, table, index, name)
+        if measure.id in own:
+            raise reader.fail(f"measure id {measure.id!r} is defined twice in this file.", "id", index)
+        own.add(measure.id)
+        if override:
+            if measure.id not in inherited:
+                raise reader.fail(
+                    f"'override = true' but {measure.id!r} is not inherited from 'extends'."
+                    + suggest(measure.id, inherited),
+                    "override",
+                    index,
+                )
+            measure = _merge(measures[measure.id], measure, table)
+        elif measure.id in inherited:
+            raise reader.fail(
+                f"measure {measure.id!r} is already defined by {measures[measure.id].scenario!r}; "
+                "add 'override = true' to change it, or pick another id.",
+                "id",
+                index,
+            )
+        _check_measure(reader, measure, index)
+        measures[measure.id] = measure
+
+    ids_here = [table.get("id") for table in tables]
+    for measure in measures.values():
+        for other in measure.preempted_by:
+            if other not in measures:
+                index = ids_here.index(measure.id) if measure.id in ids_here else None
+                raise reader.fail(
+                    f"measure {measure.id!r} is 'preempted_by' {other!r}, which is not a measure of this scenario."
+                    + suggest(other, measures),
+                    "preempted_by" if index is not None else "extends",
+                    index,
+                )
+
+    as_of = reader.date_value(data, "as_of", None) or (parent.as_of if parent else None)
+    if as_of is None:
+        raise reader.fail("'as_of' (the date the scenario describes, YYYY-MM-DD) is required.", "as_of")
+    parameters = _parameters(reader, data, parent)
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise reader.fail("'sources' must be a list of text citations.", "sources")
+    return Scenario(
+        name=name,
+        title=reader.text_value(data, "title", None) or (parent.title if parent else name),
+        description=reader.text_value(data, "description", None),
+        importer=reader.text_value(data, "importer", None) or (parent.importer if parent else "USA"),
+        as_of=as_of,
+        measures=tuple(measures.values()),
+        sources=tuple((parent.sources if parent else ()) + tuple(sources)),
+        lineage=(name, *(parent.lineage if parent else ())),
+        path=path,
+        warnings=tuple((parent.warnings if parent else ()) + tuple(reader.warnings)),
+        parameters=parameters,
+    )
+
+
+def _parameters(reader: _Reader, data: Mapping[str, Any], parent: Scenario | None) -> dict[str, Any]:
+    """The parent's ``[parameters]`` updated with this file's, checked now so typos surface at load time.
+
+    A relative ``elasticities_file`` is resolved against the folder of the file that names it.
+    """
+    from tariffcalc.reference.parameters import Parameters
+
+    own = data.get("parameters", {})
+    if not isinstance(own, dict):
+        raise reader.fail("[parameters] must be a table of name = value.", "parameters")
+    own = dict(own)
+    if isinstance(own.get("elasticities_file"), str):
+        own["elasticities_file"] = (reader.path.parent / own["elasticities_file"]).resolve()
+    merged = {**(parent.parameters if parent else {}), **own}
+    Parameters.from_mapping(merged, where=f"{reader.path} [parameters]")
+    return merged

@@ -36,6 +36,8 @@ TOP_LEVEL_KEYS = (
     "sources",
     "measure",
     "remove_measures",
+    "stacking",
+    "documented_to",
 )
 MEASURE_KEYS = (
     "id",
@@ -57,7 +59,32 @@ MEASURE_KEYS = (
     "applies_to_share",
     "in_baseline",
     "in_baseline_rates",
+    "all_in",
+    "value_share",
+    "preempts_only_share",
+    "usmca_exempt",
+    "usmca_exempt_from",
+    "status",
+    "status_note",
+    "basis",
+    "source",
+    "unsourced",
 )
+STACKING_KEYS = ("order", "effective", "expires", "citation", "source", "note")
+STATUSES = ("in-force", "announced", "suspended", "struck-down")
+"""A measure's legal status: ``announced`` and ``suspended`` measures never apply; ``struck-down`` ones
+apply on their dates (duties collected before the courts ended them) and ``explain`` says so."""
+BASES = (
+    "IEEPA",
+    "Section 232",
+    "Section 301",
+    "Section 122",
+    "Section 201",
+    "Section 338",
+    "MFN/observed",
+    "other",
+)
+"""Legal authorities that ``by_authority.csv`` groups duties by."""
 OBSERVED_TABLES = ("us-2024",)
 """Names of observed duty-rate tables a measure can use (``observed = "us-2024"``): see schedule.py."""
 
@@ -66,11 +93,48 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 @dataclasses.dataclass(frozen=True)
 class ScopeEntry:
-    """One HS prefix of a product scope, with the date it takes effect and where it was listed."""
+    """One HS prefix of a product scope, the days it counts (``effective`` ≤ day < ``expires``) and where
+    it was listed."""
 
     prefix: str
     effective: dt.date | None
     source: str
+    expires: dt.date | None = None
+
+    def counts_on(self, on: dt.date) -> bool:
+        return (self.effective is None or self.effective <= on) and (
+            self.expires is None or on < self.expires
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueShare:
+    """The share of customs value a measure charges: a constant, or a column of a table by HS code
+    (e.g. the aluminium content of each HTS10). ``label`` says where it comes from."""
+
+    constant: float | None = None
+    file: Path | None = None
+    column: str = ""
+    label: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Stacking:
+    """A dated stacking order: while in force, a measure later in ``order`` does not apply where an
+    earlier one covers the good (on the share of value the earlier one charges, when that one says
+    ``preempts_only_share``)."""
+
+    order: tuple[str, ...]
+    citation: str
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    source: tuple[str, ...] = ()
+    note: str = ""
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.effective is None or self.effective <= on) and (
+            self.expires is None or on < self.expires
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,9 +165,33 @@ class Measure:
     applies_to_share: float = 1.0
     in_baseline: float = 0.0
     in_baseline_rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    all_in: bool = False
+    """The rate is the total a good pays, its MFN duty included: the measure tops the good's base rate
+    (its observed 2024 rate) up to the rate and adds nothing where the base is already higher."""
+    value_share: ValueShare | None = None
+    """The share of customs value the measure charges (metal content, non-US content); None: all of it."""
+    preempts_only_share: bool = False
+    """Where this measure pre-empts another, it does so only on the share of value it charges (a Section
+    232 derivative charged on its metal content leaves the rest of the good to the other duties)."""
+    usmca_exempt: bool = False
+    """Canadian and Mexican goods entered under USMCA preference are exempt: the measure charges the
+    share of each HTS10's value not claimed under USMCA in the month (bundled ``usmca_shares.parquet``)."""
+    usmca_exempt_from: dt.date | None = None
+    """First day of the USMCA exemption when it started later than the measure (None: from the start)."""
+    status: str = "in-force"
+    status_note: str = ""
+    basis: str = "other"
+    """The legal authority (one of :data:`BASES`), for ``by_authority.csv`` and refunds."""
+    source: tuple[str, ...] = ()
+    """Where the measure's dates and rates were read (URLs)."""
+    unsourced: bool = False
+    """True when no source could be found for the measure; said in ``explain`` and the docs."""
 
     def in_force(self, on: dt.date) -> bool:
-        """True when the measure is in force on ``on`` (``effective`` ≤ on < ``expires``)."""
+        """True when the measure is in force on ``on`` (``effective`` ≤ on < ``expires``) and is neither
+        merely announced nor suspended."""
+        if self.status in ("announced", "suspended"):
+            return False
         return (self.effective is None or self.effective <= on) and (
             self.expires is None or on < self.expires
         )
@@ -140,9 +228,27 @@ class Measure:
             "applies_to_share": self.applies_to_share,
             "in_baseline": self.in_baseline,
             "in_baseline_rates": dict(self.in_baseline_rates),
+            "all_in": self.all_in or None,
+            "value_share": _share_text(self.value_share),
+            "preempts_only_share": self.preempts_only_share or None,
+            "usmca_exempt": self.usmca_exempt or None,
+            "usmca_exempt_from": self.usmca_exempt_from.isoformat() if self.usmca_exempt_from else None,
+            "status": self.status if self.status != "in-force" else None,
+            "status_note": self.status_note,
+            "basis": self.basis,
+            "source": list(self.source),
+            "unsourced": self.unsourced or None,
             "note": self.note,
         }
         return {key: value for key, value in out.items() if value not in (None, "", [], {})}
+
+
+def _share_text(share: ValueShare | None) -> str | None:
+    if share is None:
+        return None
+    if share.constant is not None:
+        return f"{share.constant:g}"
+    return share.label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +267,20 @@ class Scenario:
     warnings: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """The ``[parameters]`` table of the response model (merged through ``extends``; see docs/model.md)."""
+    stacking: tuple[Stacking, ...] = ()
+    """Dated stacking orders (``[[stacking]]`` blocks), inherited through ``extends``."""
+    documented_to: dt.date | None = None
+    """The last date the scenario's sources document; a run after it warns."""
+    dated: bool = False
+    """True when ``as_of = "today"``: the scenario is a dated rulebook evaluated on any date."""
+
+    def stacking_preemptors(self, measure_id: str, on: dt.date) -> tuple[str, ...]:
+        """Measures that rank before ``measure_id`` in a stacking order in force on ``on``."""
+        out: list[str] = []
+        for block in self.stacking:
+            if block.in_force(on) and measure_id in block.order:
+                out += [m for m in block.order[: block.order.index(measure_id)] if m not in out]
+        return tuple(out)
 
     def measure(self, measure_id: str) -> Measure:
         """The measure with id ``measure_id`` (ScenarioError with a suggestion when absent)."""
@@ -185,6 +305,16 @@ class Scenario:
             "sources": list(self.sources),
             "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in self.parameters.items()},
             "measures": [m.to_dict() for m in self.measures],
+            "stacking": [
+                {
+                    "order": list(s.order),
+                    "citation": s.citation,
+                    "effective": s.effective.isoformat() if s.effective else None,
+                    "expires": s.expires.isoformat() if s.expires else None,
+                }
+                for s in self.stacking
+            ],
+            "documented_to": self.documented_to.isoformat() if self.documented_to else None,
         }
 
 
@@ -435,23 +565,87 @@ class _Reader:
                 f"product file {path} has no 'hs' column (found: {', '.join(frame.columns)}).", key, index
             )
         entries = []
-        dates = frame["effective"] if "effective" in frame.columns else [""] * len(frame)
-        for line, (code, effective) in enumerate(zip(frame["hs"], dates, strict=True), start=2):
+        blank = [""] * len(frame)
+        starts = frame["effective"] if "effective" in frame.columns else blank
+        ends = frame["expires"] if "expires" in frame.columns else blank
+        for line, (code, effective, expires) in enumerate(
+            zip(frame["hs"], starts, ends, strict=True), start=2
+        ):
             code = hs.normalise(code)
             if not hs.is_valid(code):
                 raise ScenarioError(f"{path}:{line}: {code!r} is not an HS code (2-10 digits, even length).")
-            try:
-                when = dt.date.fromisoformat(effective) if effective else None
-            except ValueError:
-                raise ScenarioError(
-                    f"{path}:{line}: effective date {effective!r} is not YYYY-MM-DD."
-                ) from None
-            entries.append(ScopeEntry(code, when, label))
+            dates = []
+            for column, text in (("effective", effective), ("expires", expires)):
+                try:
+                    dates.append(dt.date.fromisoformat(text) if text else None)
+                except ValueError:
+                    raise ScenarioError(f"{path}:{line}: {column} date {text!r} is not YYYY-MM-DD.") from None
+            entries.append(ScopeEntry(code, dates[0], label, dates[1]))
         return entries
+
+    def value_share(self, table: Mapping[str, Any], index: int) -> ValueShare | None:
+        """``value_share = 0.4`` or ``{ file = "metal_content.csv", column = "aluminum_share" }``."""
+        value = table.get("value_share")
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not 0.0 <= value <= 1.0:
+                raise self.fail(
+                    f"value_share must be a fraction between 0 and 1, not {value!r}.", "value_share", index
+                )
+            return ValueShare(constant=float(value), label=f"{value:g} of the value")
+        if (
+            not isinstance(value, dict)
+            or set(value) - {"file", "column", "label"}
+            or not {"file", "column"} <= set(value)
+        ):
+            raise self.fail(
+                'value_share is a fraction (0.4) or { file = "metal_content.csv", column = "aluminum_share" }.',
+                "value_share",
+                index,
+            )
+        path = self.resolve_list(str(value["file"]), "value_share", index)
+        header = pd.read_csv(path, dtype=str, nrows=0).columns
+        column = str(value["column"])
+        if "hs" not in header or column not in header:
+            raise self.fail(
+                f"value_share file {path.name} needs columns 'hs' and {column!r} (found: {', '.join(header)})."
+                + suggest(column, list(header)),
+                "value_share",
+                index,
+            )
+        label = str(value.get("label") or f"{column} of {path.name}")
+        return ValueShare(file=path, column=column, label=label)
+
+    def choice(
+        self, table: Mapping[str, Any], key: str, index: int, choices: tuple[str, ...], default: str
+    ) -> str:
+        value = table.get(key, default)
+        if value not in choices:
+            raise self.fail(
+                f"{key} = {value!r} is not one of {', '.join(choices)}." + suggest(str(value), choices),
+                key,
+                index,
+            )
+        return str(value)
+
+    def flag(self, table: Mapping[str, Any], key: str, index: int | None) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"{key!r} must be true or false (without quotes), not {value!r}.", key, index)
+        return value
+
+    def text_list(self, table: Mapping[str, Any], key: str, index: int | None) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{key!r} must be text or a list of texts (URLs).", key, index)
+        return tuple(value)
 
     def resolve_list(self, name: str, key: str, index: int) -> Path:
         """A product file: next to the scenario file, else bundled; never outside those folders."""
-        for folder in (self.path.parent, bundled.lists_dir()):
+        for folder in (self.path.parent, bundled.lists_dir(), bundled.data_root()):
             candidate = (folder / name).resolve()
             if not candidate.is_relative_to(folder.resolve()):
                 raise self.fail(
@@ -484,7 +678,7 @@ def _parse_measure(
     override = table.get("override", False)
     if not isinstance(override, bool):
         raise reader.fail("'override' must be true or false.", "override", index)
-    high_rates = bool(table.get("high_rates", False))
+    high_rates = reader.flag(table, "high_rates", index)
     rate = table.get("rate")
     observed = table.get("observed")
     if observed is not None and observed not in OBSERVED_TABLES:
@@ -515,6 +709,16 @@ def _parse_measure(
         "applies_to_share": float(share),
         "in_baseline": reader.rate_value(table.get("in_baseline", 0.0), "in_baseline", index, True),
         "in_baseline_rates": reader.rate_table(table, "in_baseline_rates", index, True),
+        "all_in": reader.flag(table, "all_in", index),
+        "value_share": reader.value_share(table, index),
+        "preempts_only_share": reader.flag(table, "preempts_only_share", index),
+        "usmca_exempt": reader.flag(table, "usmca_exempt", index),
+        "usmca_exempt_from": reader.date_value(table, "usmca_exempt_from", index),
+        "status": reader.choice(table, "status", index, STATUSES, "in-force"),
+        "status_note": reader.text_value(table, "status_note", index),
+        "basis": reader.choice(table, "basis", index, BASES, "MFN/observed" if observed else "other"),
+        "source": reader.text_list(table, "source", index),
+        "unsourced": reader.flag(table, "unsourced", index),
     }
     return Measure(**fields), override
 
@@ -525,6 +729,18 @@ def _check_measure(reader: _Reader, measure: Measure, index: int) -> None:
         raise reader.fail("a measure takes either 'observed' or 'rate'/'rates', not both.", "observed", index)
     if measure.observed is None and measure.rate is None and not measure.rates:
         raise reader.fail(f"measure {measure.id!r} has no 'rate' (or 'rates', or 'observed').", "id", index)
+    if measure.observed is not None and (measure.all_in or measure.value_share or measure.usmca_exempt):
+        raise reader.fail(
+            "an observed measure takes none of 'all_in', 'value_share', 'usmca_exempt'.", "observed", index
+        )
+    if measure.preempts_only_share and measure.value_share is None:
+        raise reader.fail(
+            "'preempts_only_share' needs a 'value_share' (the share of value the measure charges).",
+            "preempts_only_share",
+            index,
+        )
+    if measure.id in measure.preempted_by:
+        raise reader.fail(f"measure {measure.id!r} cannot be pre-empted by itself.", "preempted_by", index)
     if measure.effective and measure.expires and measure.expires <= measure.effective:
         raise reader.fail(
             f"'expires' ({measure.expires}) must be after 'effective' ({measure.effective}).",
@@ -641,9 +857,26 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
                     index,
                 )
 
-    as_of = reader.date_value(data, "as_of", None) or (parent.as_of if parent else None)
+    for measure in measures.values():
+        mutual = [o for o in measure.preempted_by if measure.id in measures[o].preempted_by]
+        if mutual:
+            raise reader.fail(
+                f"measures {measure.id!r} and {mutual[0]!r} pre-empt each other, so neither would ever apply; "
+                "keep 'preempted_by' on one of them (or use a [[stacking]] order).",
+                "preempted_by",
+                ids_here.index(measure.id) if measure.id in ids_here else None,
+            )
+    stacking = (parent.stacking if parent else ()) + _stacking(reader, data, measures)
+    dated = data.get("as_of") == "today" or (parent.dated if parent and "as_of" not in data else False)
+    inherited_as_of = parent.as_of if parent else None
+    as_of = dt.date.today() if dated else reader.date_value(data, "as_of", None) or inherited_as_of
     if as_of is None:
-        raise reader.fail("'as_of' (the date the scenario describes, YYYY-MM-DD) is required.", "as_of")
+        raise reader.fail(
+            "'as_of' (the date the scenario describes, YYYY-MM-DD, or \"today\") is required.", "as_of"
+        )
+    documented_to = reader.date_value(data, "documented_to", None) or (
+        parent.documented_to if parent else None
+    )
     parameters = _parameters(reader, data, parent)
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
@@ -660,7 +893,54 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         path=path,
         warnings=tuple((parent.warnings if parent else ()) + tuple(reader.warnings)),
         parameters=parameters,
+        stacking=stacking,
+        documented_to=documented_to,
+        dated=dated,
     )
+
+
+def _stacking(
+    reader: _Reader, data: Mapping[str, Any], measures: Mapping[str, Measure]
+) -> tuple[Stacking, ...]:
+    """The file's ``[[stacking]]`` blocks, each naming measures of the scenario in priority order."""
+    blocks = data.get("stacking", [])
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise reader.fail("stacking orders are written as [[stacking]] blocks.", "stacking")
+    out = []
+    for block in blocks:
+        for key in block:
+            if key not in STACKING_KEYS:
+                raise reader.fail(f"unknown stacking key {key!r}." + suggest(key, STACKING_KEYS), key)
+        order = block.get("order")
+        if not isinstance(order, list) or len(order) < 2 or not all(isinstance(m, str) for m in order):
+            raise reader.fail(
+                "a [[stacking]] 'order' lists two or more measure ids, first = applies first.", "order"
+            )
+        for measure_id in order:
+            if measure_id not in measures:
+                raise reader.fail(
+                    f"stacking order names {measure_id!r}, which is not a measure of this scenario."
+                    + suggest(measure_id, measures),
+                    "order",
+                )
+        if len(set(order)) != len(order):
+            raise reader.fail("a stacking order lists a measure twice.", "order")
+        citation = block.get("citation")
+        if not isinstance(citation, str) or not citation.strip():
+            raise reader.fail("a [[stacking]] block needs a 'citation' (its legal source).", "order")
+        effective = reader.date_value(block, "effective", None)
+        expires = reader.date_value(block, "expires", None)
+        out.append(
+            Stacking(
+                tuple(order),
+                citation.strip(),
+                effective,
+                expires,
+                reader.text_list(block, "source", None),
+                str(block.get("note", "")),
+            )
+        )
+    return tuple(out)
 
 
 def _parameters(reader: _Reader, data: Mapping[str, Any], parent: Scenario | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.reference import countries
+from tariffcalc.reference.shares import USMCA_PARTNERS, content_shares, usmca_claimed
 from tariffcalc.rules.scenario import Measure, Scenario, ScopeEntry
 
 ALL_IMPORTS = "all imports"
@@ -286,9 +287,23 @@ class MeasureRates:
     class_step: np.ndarray
     """What it adds to the rate (fraction) of each class where it applies; 0 for an observed measure."""
     preemptors: tuple[MeasureRates, ...] = ()
-    """The measures of ``measure.preempted_by``, in the order listed there."""
+    """The measures of ``measure.preempted_by`` (in the order listed there), then those ranked before it by
+    a stacking order in force."""
     observed_rate: np.ndarray | None = None
     """Each pair's observed rate (fraction) when the measure is ``observed``."""
+    pair_contribution: np.ndarray | None = None
+    """What it adds to each pair's rate, for a measure whose effect varies within a class (an all-in
+    rate, a share of value by code or by USMCA claims, a partial pre-emption); None otherwise."""
+    charged_share: np.ndarray | None = None
+    """Share of each pair's value the measure charges (value share × share not claimed under USMCA)."""
+    usmca_claimed: np.ndarray | None = None
+    """Share of each pair's value claimed under USMCA (Canada, Mexico) when the measure exempts it."""
+    usmca_month: str = ""
+    """The month of USMCA claim shares used."""
+    base_rate: np.ndarray | None = None
+    """Each pair's base rate (observed 2024) that an all-in rate tops up."""
+    remaining_share: np.ndarray | None = None
+    """Share of each pair's value left to this measure by measures that pre-empt it only on their share."""
 
     @property
     def covers(self) -> np.ndarray:
@@ -321,16 +336,23 @@ class MeasureRates:
         applies (the observed rate × applies_to_share for an observed measure), 0 elsewhere."""
         if self.observed_rate is not None:
             return np.where(self.applies, self.observed_rate * self.measure.applies_to_share, 0.0)
+        if self.pair_contribution is not None:
+            return self.pair_contribution
         return self.class_contribution()[self.classes.pair]
 
+    @property
+    def by_pair(self) -> bool:
+        """Whether the measure's contribution is worked out per pair rather than per class."""
+        return self.observed_rate is not None or self.pair_contribution is not None
+
     def class_contribution(self) -> np.ndarray:
-        """What the measure adds to each class's rate (fraction; not defined for an observed measure)."""
+        """What the measure adds to each class's rate (fraction; not defined for per-pair measures)."""
         return np.where(self.class_applies, self.class_step, 0.0)
 
     def duty_usd(self, pair_value: np.ndarray, class_value: np.ndarray) -> tuple[float, float]:
         """Duty the measure adds (USD) and the value it applies to (USD), given the pairs' values and
         their sums by class (:meth:`PairClasses.sums`)."""
-        if self.observed_rate is not None:
+        if self.by_pair:
             return float(np.dot(pair_value, self.contribution)), float(pair_value[self.applies].sum())
         return (
             float(np.dot(class_value, self.class_contribution())),
@@ -402,7 +424,7 @@ def partner_scope(measure: Measure, partners: np.ndarray, on: dt.date) -> Partne
 
 
 def _active_entries(entries: tuple[ScopeEntry, ...], on: dt.date) -> list[ScopeEntry]:
-    return [e for e in entries if e.effective is None or e.effective <= on]
+    return [e for e in entries if e.counts_on(on)]
 
 
 def product_scope(measure: Measure, codes: np.ndarray, on: dt.date) -> ProductScope:
@@ -472,9 +494,11 @@ def resolve_pairs(
     """
     on = as_of or scenario.as_of
     observed_rate = observed_tier = None
-    if any(m.observed for m in scenario.measures):
+    if any(m.observed or m.all_in for m in scenario.measures):
         observed = observed or us_2024_observed()
         observed_rate, observed_tier = observed.lookup_pairs(partners, codes, partner_index, code_index)
+    if not any(m.observed for m in scenario.measures):
+        observed_tier = None
 
     scopes = [
         (m, m.in_force(on), partner_scope(m, partners, on), product_scope(m, codes, on))
@@ -495,12 +519,21 @@ def resolve_pairs(
     classes = PairClasses(partner_class, code_class, partner_first, code_first, pair_class)
 
     covers = {m.id: classes.grid(p.in_scope & active, q.in_scope) for m, active, p, q in scopes}
+    by_id = {m.id: m for m in scenario.measures}
+    preemptors = {
+        m.id: tuple(dict.fromkeys((*m.preempted_by, *scenario.stacking_preemptors(m.id, on))))
+        for m in scenario.measures
+    }
+    shares = _PairShares(partners, codes, partner_index, code_index, on)
+    charged = {m.id: shares.charged(m) for m in scenario.measures}
     resolved: dict[str, MeasureRates] = {}
     for measure, active, p, q in scopes:
         applies = covers[measure.id].copy()
-        for other in measure.preempted_by:
-            applies &= ~covers[other]
-        resolved[measure.id] = MeasureRates(
+        partial = [o for o in preemptors[measure.id] if by_id[o].preempts_only_share]
+        for other in preemptors[measure.id]:
+            if other not in partial:
+                applies &= ~covers[other]
+        rates = MeasureRates(
             measure,
             active,
             p,
@@ -513,19 +546,22 @@ def resolve_pairs(
             np.repeat(_step(measure, p)[partner_first], len(code_first)),
             observed_rate=observed_rate if measure.observed is not None else None,
         )
+        if measure.observed is None and (charged[measure.id] is not None or measure.all_in or partial):
+            _per_pair(rates, charged[measure.id], partial, covers, charged, observed_rate, shares)
+        resolved[measure.id] = rates
     for rates in resolved.values():
-        rates.preemptors = tuple(resolved[other] for other in rates.measure.preempted_by)
+        rates.preemptors = tuple(resolved[other] for other in preemptors[rates.measure.id])
 
     by_class = np.zeros(classes.size)
     for rates in resolved.values():
-        if rates.observed_rate is None:
+        if not rates.by_pair:
             by_class += rates.class_contribution()
     if classes.size == 1:
         total = np.full(len(pair_class), by_class[0]) if by_class[0] else np.zeros(len(pair_class))
     else:
         total = by_class[classes.pair]
     for rates in resolved.values():
-        if rates.observed_rate is not None and rates.active:
+        if rates.by_pair and rates.active:
             total += rates.contribution
     floored = total < 0
     total[floored] = 0.0
@@ -542,3 +578,80 @@ def resolve_pairs(
         observed_tier=observed_tier,
         floored=floored,
     )
+
+
+class _PairShares:
+    """Shares of each pair's value that measures charge, looked up once per resolve and reused."""
+
+    def __init__(self, partners, codes, partner_index, code_index, on: dt.date):
+        self.partners, self.codes = partners, codes
+        self.partner_index, self.code_index, self.on = partner_index, code_index, on
+        self._usmca: tuple[np.ndarray, str] | None = None
+
+    def value_share(self, measure: Measure) -> np.ndarray | None:
+        """The measure's value share of each pair (None when it charges the whole value)."""
+        share = measure.value_share
+        if share is None:
+            return None
+        if share.constant is not None:
+            return np.full(len(self.partner_index), share.constant)
+        by_code, _ = content_shares(share.file, share.column).lookup(self.codes, default=1.0)
+        return by_code[self.code_index]
+
+    def usmca_claimed(self) -> tuple[np.ndarray, str]:
+        """Share of each pair's value claimed under USMCA (0 outside Canada and Mexico) and the month used."""
+        if self._usmca is None:
+            claimed = np.zeros(len(self.partner_index))
+            month = ""
+            for position, partner in enumerate(self.partners.tolist()):
+                if partner in USMCA_PARTNERS:
+                    mine = self.partner_index == position
+                    if mine.any():
+                        by_code, month = usmca_claimed(partner, self.codes, self.on)
+                        claimed[mine] = by_code[self.code_index[mine]]
+            self._usmca = (claimed, month)
+        return self._usmca
+
+    def usmca_applies(self, measure: Measure) -> bool:
+        return measure.usmca_exempt and (
+            measure.usmca_exempt_from is None or self.on >= measure.usmca_exempt_from
+        )
+
+    def charged(self, measure: Measure) -> np.ndarray | None:
+        """Share of each pair's value the measure charges: its value share × the share not claimed under
+        USMCA (None when both are 1 everywhere)."""
+        share = self.value_share(measure)
+        if self.usmca_applies(measure):
+            claimed, _ = self.usmca_claimed()
+            share = (1.0 - claimed) if share is None else share * (1.0 - claimed)
+        return share
+
+
+def _per_pair(
+    rates: MeasureRates,
+    charged: np.ndarray | None,
+    partial: list[str],
+    covers: dict[str, np.ndarray],
+    charged_by_id: dict[str, np.ndarray | None],
+    observed_rate: np.ndarray | None,
+    shares: _PairShares,
+) -> None:
+    """Work out a measure's contribution pair by pair (see :attr:`MeasureRates.pair_contribution`)."""
+    measure, scope, pair = rates.measure, rates.partners, rates.classes.pair
+    statutory = scope.rate[rates.partner_index]
+    if measure.all_in:
+        rates.base_rate = observed_rate
+        step = np.maximum(statutory - observed_rate, 0.0) * measure.applies_to_share
+    else:
+        step = (statutory - scope.in_baseline[rates.partner_index]) * measure.applies_to_share
+    remaining = np.ones(len(pair))
+    for other in partial:
+        other_share = charged_by_id[other]
+        covered = covers[other][pair]
+        remaining[covered] *= 1.0 - (other_share[covered] if other_share is not None else 1.0)
+    rates.remaining_share = remaining if partial else None
+    rates.charged_share = charged
+    if shares.usmca_applies(measure):
+        rates.usmca_claimed, rates.usmca_month = shares.usmca_claimed()
+    factor = remaining if charged is None else charged * remaining
+    rates.pair_contribution = np.where(rates.class_applies[pair], np.nan_to_num(step) * factor, 0.0)

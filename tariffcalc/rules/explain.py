@@ -53,13 +53,20 @@ def _reason(m: MeasureRates, partner: str, code: str, cell: str, on: dt.date) ->
         if q.decided_by[0]:
             return f"HS {code} is excluded: prefix {q.decided_by[0]} is in {q.source[0]}{coarse}"
         return f"HS {code} is not among this measure's products{coarse}"
-    if m.preempted_by[0]:
-        return f"pre-empted: measure {m.preempted_by[0]!r} covers this good, so this one does not apply"
+    if not m.applies[0] and m.preempted_by[0]:
+        return f"pre-empted: {_preemption(m, on)}, so this one does not apply"
     if m.measure.observed:
         return f"observed 2024 duty rate of {cell}{coarse}"
     basis = p.basis[0]
     why = "the rate for all partners" if basis == "all partners" else f"the rate for {basis}"
-    parts = [f"applies at {m.rate[0]:.2%}, {why}"]
+    if m.measure.all_in and m.base_rate is not None:
+        base = float(m.base_rate[0])
+        parts = [
+            f"an all-in rate of {m.rate[0]:.2%} ({why}), MFN included: the good's base rate is {base:.2%} "
+            f"(observed 2024 rate of {cell}), so it adds {max(m.rate[0] - base, 0.0):.2%}"
+        ]
+    else:
+        parts = [f"applies at {m.rate[0]:.2%}, {why}"]
     if q.decided_by[0]:
         parts.append(f"product matched by prefix {q.decided_by[0]} ({q.source[0]})")
     if p.in_baseline[0]:
@@ -68,7 +75,50 @@ def _reason(m: MeasureRates, partner: str, code: str, cell: str, on: dt.date) ->
         )
     if m.measure.applies_to_share < 1:
         parts.append(f"on {m.measure.applies_to_share:.0%} of the value (applies_to_share)")
+    share = m.measure.value_share
+    if share is not None:
+        charged = float(m.charged_share[0]) if m.charged_share is not None else 1.0
+        if m.usmca_claimed is not None:
+            charged /= max(1.0 - float(m.usmca_claimed[0]), 1e-12)
+        parts.append(f"charged on {charged:.1%} of the value ({share.label})")
+    if m.usmca_claimed is not None:
+        claimed = float(m.usmca_claimed[0])
+        parts.append(
+            f"goods claiming USMCA preference are exempt: {claimed:.1%} of {partner}'s imports of this code "
+            f"claimed it in {m.usmca_month}, so it is charged on the other {1 - claimed:.1%} (a good that "
+            f"does not claim USMCA pays the full {m.rate[0]:.2%})"
+        )
+    if m.remaining_share is not None and m.remaining_share[0] < 1:
+        parts.append(
+            f"{_preemption(m, on)} on its share of the value, so this one applies to the remaining "
+            f"{float(m.remaining_share[0]):.1%}"
+        )
     return "; ".join(parts) + coarse
+
+
+def _preemption(m: MeasureRates, on: dt.date) -> str:
+    """Which measure pre-empts ``m`` on the explained pair, and by what rule."""
+    other = m.preempted_by[0]
+    if other in m.measure.preempted_by:
+        return f"measure {other!r} covers this good"
+    orders = [s for s in m.schedule_stacking if s.in_force(on) and other in s.order]
+    rule = f" (stacking order of {orders[0].citation})" if orders else ""
+    return f"measure {other!r} covers this good and ranks first{rule}"
+
+
+def _status(m: MeasureRates) -> str:
+    measure = m.measure
+    words = {
+        "announced": "announced, never in force",
+        "suspended": "suspended",
+        "struck-down": "struck down",
+    }.get(measure.status, "")
+    parts = [words] if words else []
+    if measure.status_note:
+        parts.append(measure.status_note)
+    if measure.unsourced:
+        parts.append("no source document was found for this measure")
+    return "; ".join(parts)
 
 
 def explain(
@@ -109,6 +159,10 @@ def explain(
                 "contribution": float(m.contribution[0]),
                 "reason": _reason(m, iso3, code, cell, schedule.as_of),
                 "citation": m.measure.citation,
+                "basis": m.measure.basis,
+                "status": m.measure.status,
+                "status_words": _status(m),
+                "source": list(m.measure.source),
                 "from_scenario": m.measure.scenario,
             }
         )
@@ -142,6 +196,10 @@ def to_text(explanation: dict[str, Any]) -> str:
         rate = f"{c['contribution']:+.2%}" if c["applies"] else "  —  "
         lines.append(f" {mark} {c['measure']:<28} {rate:>9}  {c['reason']}")
         lines.append(f"   {'':<28} {'':>9}  {c['citation']}")
+        if c.get("status_words"):
+            lines.append(f"   {'':<28} {'':>9}  Status: {c['status_words']}")
+        for url in c.get("source", [])[:2]:
+            lines.append(f"   {'':<28} {'':>9}  Source: {url}")
     lines += [
         "",
         f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",

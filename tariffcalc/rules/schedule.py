@@ -304,6 +304,8 @@ class MeasureRates:
     """Each pair's base rate (observed 2024) that an all-in rate tops up."""
     remaining_share: np.ndarray | None = None
     """Share of each pair's value left to this measure by measures that pre-empt it only on their share."""
+    schedule_stacking: tuple = ()
+    """The scenario's stacking orders (for ``explain`` to name the one that pre-empts)."""
 
     @property
     def covers(self) -> np.ndarray:
@@ -551,6 +553,7 @@ def resolve_pairs(
         resolved[measure.id] = rates
     for rates in resolved.values():
         rates.preemptors = tuple(resolved[other] for other in preemptors[rates.measure.id])
+        rates.schedule_stacking = scenario.stacking
 
     by_class = np.zeros(classes.size)
     for rates in resolved.values():

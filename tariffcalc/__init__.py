@@ -32,6 +32,7 @@ _API = {
     "sweep": "tariffcalc.app.studies",
     "timeline": "tariffcalc.app.studies",
     "gsim": "tariffcalc.app.studies",
+    "refunds": "tariffcalc.app.studies",
     "validate": "tariffcalc.app.validate",
     # errors
     "TariffcalcError": "tariffcalc.errors",

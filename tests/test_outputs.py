@@ -249,6 +249,7 @@ def test_run_writes_every_file_of_the_contract(run_small):
         "by_product.csv",
         "by_partner_product.csv",
         "by_measure.csv",
+        "by_authority.csv",
         "rejects.csv",
         "summary.json",
         "summary.md",
@@ -323,6 +324,14 @@ def test_by_measure_hand_computed_and_neutralised(run_small):
     assert table.loc["flat", "scenario_duty_usd"] == "805.05"
     assert table.loc["flat", "in_scenario"] == "true"
     assert table.loc["nothing", "baseline_duty_usd"] == "0.00"
+
+
+def test_by_authority_sums_the_measures_by_legal_basis(run_small):
+    out, _, _ = run_small
+    table = read(out, "by_authority.csv").set_index("authority")
+    # both test measures have no basis: "other"; the same 805.05 USD as the measure table
+    assert table.loc["other", "scenario_duty_usd"] == "805.05"
+    assert table.loc["other", "measures"] == "flat nothing"
 
 
 def test_rejects_csv(run_small, inputs):

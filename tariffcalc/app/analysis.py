@@ -12,15 +12,14 @@ import dataclasses
 import datetime as dt
 import itertools
 import re
-import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tariffcalc.engine.duties import Result
 from tariffcalc.errors import ScenarioError, TariffcalcError, suggest
-from tariffcalc.rules.scenario import Measure, Scenario, load_scenario
+from tariffcalc.rules.scenario import Measure, Scenario
+from tariffcalc.rules.timeline import Regime, Timeline, load_timeline  # noqa: F401 (re-exported)
 
 COMPARED = ("scenario_duty_usd", "added_duty_usd", "scenario_rate", "added_rate")
 
@@ -217,73 +216,6 @@ def _response_figures(summary: dict) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------- timeline
 
 
-@dataclasses.dataclass(frozen=True)
-class Regime:
-    """A scenario in force from ``start`` until the next regime starts, evaluated as of ``as_of``."""
-
-    start: dt.date
-    scenario: Scenario
-    as_of: dt.date
-    source: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Timeline:
-    """Dated regimes read from a timeline file (see docs/analysis.md)."""
-
-    title: str
-    regimes: tuple[Regime, ...]
-    path: Path
-
-
-def load_timeline(path: str | Path) -> Timeline:
-    """Read a timeline TOML file: ``title`` and ``[[regime]]`` blocks with ``start``, ``scenario``,
-    ``as_of`` (optional, default ``start``) and ``source``; scenario paths are relative to the file."""
-    path = Path(path)
-    if not path.is_file():
-        from tariffcalc.reference import bundled
-
-        name = path.name if path.suffix == ".toml" else f"{path.name}.toml"
-        bundled_path = bundled.data_path(f"timelines/{name}")
-        if not bundled_path.is_file():
-            known = sorted(p.stem for p in bundled.data_path("timelines").glob("*.toml"))
-            raise TariffcalcError(
-                f"Timeline {str(path)!r} is neither a file nor a bundled timeline ({', '.join(known)})."
-                + suggest(path.stem, known)
-            )
-        path = bundled_path
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TariffcalcError(f"{path}: not valid TOML: {exc}.") from None
-    unknown = set(data) - {"title", "regime"}
-    if unknown:
-        raise TariffcalcError(
-            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; use title and [[regime]]."
-        )
-    regimes = []
-    for index, block in enumerate(data.get("regime", []), start=1):
-        extra = set(block) - {"start", "scenario", "as_of", "source"}
-        if extra or not {"start", "scenario", "source"} <= set(block):
-            raise TariffcalcError(
-                f"{path}: regime {index} needs start, scenario and source (got {', '.join(sorted(block))})."
-            )
-        if not isinstance(block["start"], dt.date):
-            raise TariffcalcError(f"{path}: regime {index}: start must be a date written YYYY-MM-DD.")
-        name = str(block["scenario"])
-        local = path.parent / name
-        scenario = load_scenario(local if local.suffix == ".toml" and local.is_file() else name)
-        regimes.append(
-            Regime(block["start"], scenario, block.get("as_of", block["start"]), str(block["source"]))
-        )
-    if not regimes:
-        raise TariffcalcError(f"{path}: no [[regime]] blocks.")
-    starts = [r.start for r in regimes]
-    if starts != sorted(starts) or len(set(starts)) != len(starts):
-        raise TariffcalcError(f"{path}: regime start dates must be strictly increasing.")
-    return Timeline(str(data.get("title", path.stem)), tuple(regimes), path)
-
-
 def _monthly_flows(first: Result) -> dict[int, Result] | None:
     """One result per calendar month when the flows are monthly (every period ``YYYY-MM``), else None."""
     from tariffcalc.engine import duties
@@ -364,3 +296,176 @@ def timeline_series(first: Result, timeline: Timeline, year: int) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------- dated rulebooks
+
+IEEPA_END = dt.date(2026, 2, 24)
+"""First day no IEEPA duty was collected: CBP CSMS #67834313 after Learning Resources v. Trump (20 Feb 2026)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """A stretch of days ``start`` ≤ day < ``end`` over which a dated rulebook does not change (and which
+    stays within one calendar month), priced as of ``start``."""
+
+    start: dt.date
+    end: dt.date
+    result: Result
+    changes: tuple[str, ...]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def year_share(self) -> float:
+        """The segment's share of a year of the (annual) flows."""
+        return self.days / (366 if calendar.isleap(self.start.year) else 365)
+
+
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    out, day = [], dt.date(start.year, start.month, 1)
+    while day < end:
+        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        if start < day < end:
+            out.append(day)
+    return out
+
+
+def dated_segments(first: Result, start: dt.date, end: dt.date) -> list[Segment]:
+    """Cut ``start`` ≤ day < ``end`` at every change of ``first.scenario``'s rules and at month starts, and
+    price each piece as of its first day (reusing the previous piece's rates when only the month changed
+    and no rule depends on the month)."""
+    from tariffcalc.rules.timeline import change_dates
+
+    if end <= start:
+        raise TariffcalcError(f"The period must end after it starts ({start} → {end}).")
+    scenario = first.scenario
+    changes = change_dates(scenario, start, end)
+    monthly_rules = any(m.usmca_exempt for m in scenario.measures)
+    cuts = sorted({start, end, *changes, *_month_starts(start, end)})
+    segments: list[Segment] = []
+    previous: Result | None = None
+    for day, stop in itertools.pairwise(cuts):
+        if previous is None or day in changes or monthly_rules:
+            previous = first.with_scenario(scenario, as_of=day)
+        segments.append(Segment(day, stop, previous, tuple(changes.get(day, ()))))
+    return segments
+
+
+def _ieepa_pair_rate(result: Result) -> np.ndarray:
+    """What the IEEPA measures in force add to each pair's rate (fraction)."""
+    rate = np.zeros(len(result.pair_value))
+    for measure in result.scenario_schedule.measures:
+        if measure.active and measure.measure.basis == "IEEPA":
+            rate += measure.contribution
+    return rate
+
+
+def dated_series(first: Result, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
+    """A dated rulebook over ``start`` ≤ day < ``end``, day-weighted, on annual flows.
+
+    ``regimes``: one row per stretch between rule changes (``start``, ``end`` exclusive, ``days``, what
+    changed, imports and duties over the stretch in USD, rates as fractions, and the IEEPA duty);
+    ``monthly``: the same summed by calendar month. Each day carries 1/365 (1/366 in a leap year) of the
+    annual flows, so a stretch's duty is its annual duty × days ÷ days in the year.
+    """
+    rows = []
+    for segment in dated_segments(first, start, end):
+        totals = segment.result.totals()
+        ieepa = float(np.dot(segment.result.pair_value, _ieepa_pair_rate(segment.result)))
+        rows.append(
+            {
+                "start": segment.start.isoformat(),
+                "end": segment.end.isoformat(),
+                "days": segment.days,
+                "changes": "; ".join(segment.changes),
+                "imports_usd": totals["imports_usd"] * segment.year_share,
+                "baseline_duty_usd": totals["baseline_duty_usd"] * segment.year_share,
+                "scenario_duty_usd": totals["scenario_duty_usd"] * segment.year_share,
+                "added_duty_usd": totals["added_duty_usd"] * segment.year_share,
+                "ieepa_duty_usd": ieepa * segment.year_share,
+                "baseline_rate": totals["baseline_rate"],
+                "scenario_rate": totals["scenario_rate"],
+                "added_rate": totals["added_rate"],
+            }
+        )
+    regimes = pd.DataFrame(rows)
+    money = ["imports_usd", "baseline_duty_usd", "scenario_duty_usd", "added_duty_usd", "ieepa_duty_usd"]
+    monthly = regimes.assign(month=regimes["start"].str[:7]).groupby("month", sort=True)
+    table = monthly[money].sum()
+    table["days"] = monthly["days"].sum()
+    table["regimes"] = monthly["start"].count()
+    for name in ("baseline", "scenario", "added"):
+        table[f"{name}_rate"] = table[f"{name}_duty_usd"] / table["imports_usd"]
+    monthly_table = table.reset_index()[
+        ["month", "days", *money, "baseline_rate", "scenario_rate", "added_rate", "regimes"]
+    ]
+    return {"regimes": regimes, "monthly": monthly_table}
+
+
+def ieepa_refunds(first: Result, start: dt.date, end: dt.date = IEEPA_END) -> dict[str, pd.DataFrame]:
+    """IEEPA duties a static estimate says were owed on entries ``start`` ≤ day < ``end`` (at most to
+    24 February 2026, when collection ended): the refund exposure after Learning Resources v. Trump.
+
+    Tables (USD, on annual flows day-weighted as :func:`dated_series`): ``by_partner``, ``by_product``
+    (at ``first.level`` digits), ``by_measure`` and ``totals`` (one row). Trade is held at its observed
+    2024 value (no response) and every entry is assumed to have paid what the law said, so the figure is an
+    upper bound of what was collected (see docs/validation.md for the comparison with CBP's figures).
+    """
+    end = min(end, IEEPA_END)
+    segments = dated_segments(first, start, end)
+    pair_duty = np.zeros(len(first.pair_value))
+    by_measure: dict[str, dict[str, object]] = {}
+    for segment in segments:
+        result = segment.result
+        for measure in result.scenario_schedule.measures:
+            if not (measure.active and measure.measure.basis == "IEEPA"):
+                continue
+            duty = result.pair_value * measure.contribution * segment.year_share
+            pair_duty += duty
+            entry = by_measure.setdefault(
+                measure.measure.id,
+                {
+                    "measure": measure.measure.id,
+                    "authority": measure.measure.authority,
+                    "citation": measure.measure.citation,
+                    "ieepa_duty_usd": 0.0,
+                },
+            )
+            entry["ieepa_duty_usd"] = float(entry["ieepa_duty_usd"]) + float(duty.sum())
+    from tariffcalc.reference import countries, hs
+
+    partners = first.pair_partner
+    level_index, levels = first.product_levels()
+    by_partner = (
+        pd.DataFrame({"partner": partners, "ieepa_duty_usd": pair_duty})
+        .groupby("partner", as_index=False)["ieepa_duty_usd"]
+        .sum()
+    )
+    by_partner.insert(1, "partner_name", by_partner["partner"].map(countries.partner_name))
+    by_product = pd.DataFrame(
+        {"hs": levels, "ieepa_duty_usd": np.bincount(level_index, weights=pair_duty, minlength=len(levels))}
+    )
+    by_product.insert(1, "description", [hs.description(code) for code in by_product["hs"]])
+    totals = pd.DataFrame(
+        [
+            {
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "days": (end - start).days,
+                "ieepa_duty_usd": float(pair_duty.sum()),
+                "imports_usd": float(first.pair_value.sum()) * sum(s.year_share for s in segments),
+            }
+        ]
+    )
+    order = {"ascending": False, "ignore_index": True}
+    return {
+        "totals": totals,
+        "by_partner": by_partner.sort_values("ieepa_duty_usd", **order),
+        "by_product": by_product[by_product["ieepa_duty_usd"] != 0].sort_values("ieepa_duty_usd", **order),
+        "by_measure": pd.DataFrame(
+            list(by_measure.values()), columns=["measure", "authority", "citation", "ieepa_duty_usd"]
+        ).sort_values("ieepa_duty_usd", **order),
+    }

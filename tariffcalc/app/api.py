@@ -197,6 +197,7 @@ def write_outputs(
     tables.write_csv(pairs, out / "by_partner_product.csv", bom=bom)
     by_measure = result.by_measure()
     tables.write_csv(by_measure, out / "by_measure.csv", bom=bom)
+    tables.write_csv(result.by_authority(), out / "by_authority.csv", bom=bom)
     tables.write_csv(flowset.rejects, out / "rejects.csv", bom=bom)
     figures = summary.build_summary(result, flowset, by_partner, by_product, by_measure)
     if response is not None:

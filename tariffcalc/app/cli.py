@@ -7,7 +7,6 @@ imported inside the commands, so ``tariffcalc --help`` is instant.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import click
 
 from tariffcalc._version import __version__
-from tariffcalc.app.cli_analysis import compare, reciprocal, sweep, timeline
+from tariffcalc.app.cli_analysis import compare, parse_date, reciprocal, refunds, sweep, timeline
 from tariffcalc.app.cli_model import OPTION_NAMES as MODEL_OPTIONS
 from tariffcalc.app.cli_model import gsim, model_options
 from tariffcalc.app.cli_validate import echo_reading, flow_options, reading_options, validate
@@ -35,13 +34,7 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-def _date(ctx, param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-04-09.") from None
+_date = parse_date
 
 
 FORMATS = ("png", "pdf", "xlsx")
@@ -277,7 +270,7 @@ def scenarios_show(name: str) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
-for command in (compare, sweep, timeline, reciprocal, gsim):
+for command in (compare, sweep, timeline, refunds, reciprocal, gsim):
     cli.add_command(command)
 cli.add_command(validate)
 

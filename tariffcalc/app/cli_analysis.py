@@ -1,4 +1,5 @@
-"""Commands that analyse several scenarios: ``compare``, ``sweep``, ``timeline`` and ``reciprocal``.
+"""Commands that analyse several scenarios or dates: ``compare``, ``sweep``, ``timeline``, ``refunds``
+and ``reciprocal``.
 
 Each command parses its options, calls one library function (tariffcalc.app.studies, tariffcalc.models.reciprocal)
 and writes or prints the result, like ``cli.py``.
@@ -107,29 +108,93 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
         click.echo(f"\nWrote {folder}/")
 
 
+def parse_date(ctx, param, value: str | None):
+    """A click callback: an ISO date (YYYY-MM-DD), or a usage error saying how to write one."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-04-09.") from None
+
+
 @click.command()
 @click.argument("timeline_file")
+@click.option("--year", type=int, help="Calendar year of the monthly series of a regime file (default 2025).")
 @click.option(
-    "--year", type=int, default=2025, show_default=True, help="Calendar year of the monthly series."
+    "--from", "start", callback=parse_date, help="A dated rulebook: first day (default 2025-01-20)."
+)
+@click.option(
+    "--to", "end", callback=parse_date, help="A dated rulebook: day after the last (default today)."
 )
 @_FLOWS
 @_BASELINE
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/timeline-<year>."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Default: reports/timeline-<name> (rulebook) or reports/timeline-<year> (regime file).",
 )
 @_QUIET
-def timeline(timeline_file, year, flow_paths, baseline, out, quiet) -> None:
-    """Monthly added duty and effective rate of TIMELINE_FILE's dated regimes (bundled: us-2025).
+def timeline(timeline_file, year, start, end, flow_paths, baseline, out, quiet) -> None:
+    """Added duty and effective rate over time, day-weighted.
 
-    Writes timeline.csv and the chart timeline_monthly (PNG, PDF, data as CSV).
+    TIMELINE_FILE is a dated rulebook (bundled: us-tariffs; priced on every stretch between rule changes
+    --from/--to: timeline.csv by month, timeline_regimes.csv by stretch, chart timeline_dated) or a file of
+    dated regimes (bundled: us-2025; --year: timeline.csv by month, chart timeline_monthly).
     """
     from tariffcalc.app import studies
 
-    study = studies.timeline(timeline_file, year, flow_paths, baseline)
+    if year is not None and (start or end):
+        raise click.UsageError("--year is for a regime file; --from/--to for a dated rulebook. Give one.")
+    study = studies.timeline(timeline_file, year or 2025, flow_paths, baseline, start, end)
+    for warning in study.manifest.get("warnings", []):
+        click.echo(f"Warning: {warning}", err=True)
     folder = study.write(out)
     if not quiet:
         table = study.tables["timeline"]
         _emit(table[["month", "added_duty_usd", "scenario_rate", "added_rate"]], "table", None, "")
+        click.echo(f"\nWrote {folder}/")
+
+
+@click.command()
+@click.argument("scenario", default="us-tariffs")
+@click.option("--from", "start", callback=parse_date, help="First day of entries (default 2025-01-20).")
+@click.option(
+    "--to", "end", callback=parse_date, help="Day after the last entry (default and at most 2026-02-24)."
+)
+@click.option(
+    "--level",
+    type=click.Choice(["2", "4", "6"]),
+    default="2",
+    show_default=True,
+    help="HS digits of the product table.",
+)
+@_FLOWS
+@_BASELINE
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/refunds-<scenario>."
+)
+@_QUIET
+def refunds(scenario, start, end, level, flow_paths, baseline, out, quiet) -> None:
+    """IEEPA duties owed on entries from --from to --to (at most 24 February 2026, when collection ended),
+    by partner and product: the refund exposure after Learning Resources v. Trump (static estimate).
+
+    Writes refunds_totals.csv, refunds_by_partner.csv, refunds_by_product.csv, refunds_by_measure.csv.
+    """
+    from tariffcalc.app import studies
+
+    study = studies.refunds(scenario, flow_paths, baseline, start, end, int(level))
+    folder = study.write(out)
+    if not quiet:
+        totals = study.tables["refunds_totals"].iloc[0]
+        click.echo(
+            f"IEEPA duties owed {totals['from']} to {totals['to']} (exclusive), static estimate: "
+            f"${totals['ieepa_duty_usd'] / 1e9:,.1f} bn on ${totals['imports_usd'] / 1e9:,.0f} bn of imports."
+        )
+        top = study.tables["refunds_by_partner"].head(10)
+        _emit(top[["partner", "partner_name", "ieepa_duty_usd"]], "table", None, "")
         click.echo(f"\nWrote {folder}/")
 
 

@@ -14,6 +14,7 @@ draw its charts. ``study.write(out)`` writes the folder through the one bundle w
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -55,7 +56,9 @@ class Study:
         shapes = ", ".join(f"{name} {t.shape[0]}×{t.shape[1]}" for name, t in self.tables.items())
         return f"<{self.command} study: {shapes}>"
 
-    def write(self, out: str | Path | None = None, force: bool = False, bom: bool = True, charts: bool = True) -> Path:
+    def write(
+        self, out: str | Path | None = None, force: bool = False, bom: bool = True, charts: bool = True
+    ) -> Path:
         """Write the tables as CSV, the charts (unless ``charts`` is False) and manifest.json into ``out``
         (default :attr:`default_out`); return the folder."""
         protect = [Path(f.path) for f in self.flowset.files] if self.flowset else []
@@ -178,22 +181,56 @@ def sweep(
     )
 
 
+def _is_regime_file(name: str | Path) -> bool:
+    """Whether ``name`` is a regime file (a bundled timeline such as us-2025, or a TOML file with
+    ``[[regime]]`` blocks) rather than a dated scenario such as us-tariffs."""
+    import tomllib
+
+    from tariffcalc.reference import bundled
+
+    path = Path(name)
+    if path.is_file():
+        try:
+            return "regime" in tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return False
+    stem = path.name.removesuffix(".toml")
+    return bundled.data_path(f"timelines/{stem}.toml").is_file()
+
+
 def timeline(
     timeline_file: str | Path,
     year: int = 2025,
     flows: FlowsLike = None,
     baseline: ScenarioLike = DEFAULT_BASELINE,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> Study:
-    """Monthly added duty and effective rate of a dated timeline's regimes over ``year``, day-weighted.
+    """Added duty and effective rate over time, day-weighted.
 
-    Table ``timeline`` (:func:`tariffcalc.app.analysis.timeline_series`); chart timeline_monthly.
+    A dated rulebook (``us-tariffs``, or any scenario whose measures carry dates) is priced on every
+    stretch between rule changes from ``start`` (default 20 January 2025) to ``end`` (exclusive; default
+    today): tables ``timeline`` (by month) and ``timeline_regimes`` (by stretch, with what changed), chart
+    timeline_dated marking each change. A regime file (``us-2025``) is priced month by month over
+    ``year``: table ``timeline`` (:func:`tariffcalc.app.analysis.timeline_series`), chart timeline_monthly.
     """
+    if not _is_regime_file(timeline_file):
+        return _dated_timeline(timeline_file, flows, baseline, start, end)
+    if start is not None or end is not None:
+        raise TariffcalcError(
+            f"{timeline_file} is a file of regimes priced over a calendar year: give the year, not a period."
+        )
     plan = analysis.load_timeline(timeline_file)
     first_regime = plan.regimes[0].scenario
     first, flowset = _first_result(first_regime.path or first_regime.name, flows, baseline)
     table = analysis.timeline_series(first, plan, year)
     regimes = [
-        {"start": r.start.isoformat(), "scenario": r.scenario.name, "as_of": r.as_of.isoformat(), "source": r.source}
+        {
+            "start": r.start.isoformat(),
+            "scenario": r.scenario.name,
+            "as_of": r.as_of.isoformat(),
+            "source": r.source,
+        }
         for r in plan.regimes
     ]
 
@@ -211,6 +248,84 @@ def timeline(
         flowset,
         (plan.path,) if plan.path else (),
         draw,
+    )
+
+
+RULEBOOK_START = dt.date(2025, 1, 20)
+"""Default start of a dated timeline: the first day of the 2025 administration."""
+
+
+def _dated_timeline(
+    name: ScenarioLike, flows: FlowsLike, baseline: ScenarioLike, start: dt.date | None, end: dt.date | None
+) -> Study:
+    scenario = _scenario(name)
+    start = start or RULEBOOK_START
+    end = end or dt.date.today()
+    first, flowset = _first_result(scenario, flows, baseline)
+    series = analysis.dated_series(first, start, end)
+    warnings = _documented_warning(scenario, end - dt.timedelta(days=1))
+
+    def draw() -> tuple[list, Any]:
+        from tariffcalc.report import analysis_charts
+
+        ctx = analysis_charts.context(first, flowset, scenario.title)
+        return [analysis_charts.dated_timeline_chart(series["regimes"], scenario.title, ctx)], ctx
+
+    return Study(
+        "timeline",
+        _frozen({"timeline": series["monthly"], "timeline_regimes": series["regimes"]}),
+        {
+            "scenario": scenario.name,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "baseline": first.baseline.name,
+            "warnings": warnings,
+        },
+        Path("reports") / f"timeline-{scenario.name}",
+        flowset,
+        (scenario.path,) if scenario.path else (),
+        draw,
+    )
+
+
+def _documented_warning(scenario: Scenario, on: dt.date) -> list[str]:
+    if scenario.documented_to is not None and on > scenario.documented_to:
+        return [
+            f"{scenario.name} documents measures up to {scenario.documented_to.isoformat()}; "
+            f"for {on.isoformat()} it assumes nothing changed since."
+        ]
+    return []
+
+
+def refunds(
+    scenario: ScenarioLike = "us-tariffs",
+    flows: FlowsLike = None,
+    baseline: ScenarioLike = DEFAULT_BASELINE,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    level: int = 2,
+) -> Study:
+    """The IEEPA duties a static estimate says were owed from ``start`` (default 20 January 2025) to
+    ``end`` (default and at most 24 February 2026, when collection ended) by partner and product: the
+    refund exposure after Learning Resources v. Trump (:func:`tariffcalc.app.analysis.ieepa_refunds`).
+    Tables ``refunds_totals``, ``refunds_by_partner``, ``refunds_by_product``, ``refunds_by_measure``."""
+    scenario = _scenario(scenario)
+    start = start or RULEBOOK_START
+    first, flowset = _first_result(scenario, flows, baseline, level)
+    tables = analysis.ieepa_refunds(first, start, end or analysis.IEEPA_END)
+    return Study(
+        "refunds",
+        _frozen({f"refunds_{k}": v for k, v in tables.items()}),
+        {
+            "scenario": scenario.name,
+            "from": start.isoformat(),
+            "to": tables["totals"]["to"].iloc[0],
+            "level": level,
+        },
+        Path("reports") / f"refunds-{scenario.name}",
+        flowset,
+        (scenario.path,) if scenario.path else (),
+        None,
     )
 
 
@@ -249,7 +364,13 @@ def gsim(
     welfare.insert(1, "country_name", welfare["country"].map(countries.partner_name))
     return Study(
         "gsim",
-        _frozen({"welfare": welfare, "welfare_by_product": result.welfare_by_product(), "flows": result.bilateral()}),
+        _frozen(
+            {
+                "welfare": welfare,
+                "welfare_by_product": result.welfare_by_product(),
+                "flows": result.bilateral(),
+            }
+        ),
         {
             "parameters": parameters.describe(),
             "max_market_clearing_residual": result.max_residual,

@@ -171,6 +171,7 @@ class Result:
                     {
                         "measure": m.measure.id,
                         "authority": m.measure.authority,
+                        "basis": m.measure.basis,
                         "citation": m.measure.citation,
                         "in_scenario": False,
                         "in_baseline": False,
@@ -187,6 +188,16 @@ class Result:
         table = pd.DataFrame(list(rows.values()))
         table["added_duty_usd"] = table["scenario_duty_usd"] - table["baseline_duty_usd"]
         return table
+
+    def by_authority(self) -> pd.DataFrame:
+        """Duty by legal authority (IEEPA, Section 232, 301, 122, …, MFN/observed): the sums of
+        :meth:`by_measure` by each measure's ``basis``, in USD, with the measures of each."""
+        measures = self.by_measure()
+        columns = ["covered_imports_usd", "scenario_duty_usd", "baseline_duty_usd", "added_duty_usd"]
+        table = measures.groupby("basis", sort=False)[columns].sum()
+        table["measures"] = measures.groupby("basis", sort=False)["measure"].agg(" ".join)
+        table = table.reset_index().rename(columns={"basis": "authority"})
+        return table.sort_values("scenario_duty_usd", ascending=False, ignore_index=True)
 
     def flow_duties(self) -> pd.DataFrame:
         """The input flows, one row each, with baseline, scenario and added duty and each measure's duty."""

@@ -8,6 +8,7 @@ are framed and written by :mod:`tariffcalc.report.charts` (PNG at 200 dpi, vecto
 from __future__ import annotations
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
@@ -425,3 +426,87 @@ def timeline_chart(series: pd.DataFrame, title: str, year: int, regimes: int, ct
         plot=lambda body, width: _timeline(body, width, data, unit),
         body_height=2 * LINE_HEIGHT + PANEL_GAP,
     )
+
+
+DATED_LABELS = 8
+"""How many of the largest rate changes a dated timeline chart names; the others are thin marks."""
+
+
+def dated_timeline_table(regimes: pd.DataFrame) -> pd.DataFrame:
+    """The figures the dated timeline chart draws: each stretch's dates, what changed, and its rates."""
+    return regimes[["start", "end", "days", "changes", "baseline_rate", "scenario_rate", "added_rate"]].copy()
+
+
+def dated_timeline_chart(regimes: pd.DataFrame, title: str, ctx: Context) -> Chart:
+    """The effective tariff rate day by day under a dated rulebook, each rule change marked."""
+    data = dated_timeline_table(regimes)
+    changed = int((data["changes"] != "").sum())
+    first, last = data["start"].iloc[0], data["end"].iloc[-1]
+    return Chart(
+        name="timeline_dated",
+        title=f"{ctx.importer} effective tariff rate day by day, {first} to {last}, %",
+        subtitle=(
+            f"{title}: the rate of the law in force each day on the same annual flows, against "
+            f"{ctx.baseline} (dashed). Each thin mark is one of {changed} dates on which a measure, a product "
+            f"list or a stacking order changed; the {DATED_LABELS} largest moves are named."
+        ),
+        data=data,
+        plot=lambda body, width: _dated(body, width, data),
+        body_height=LINE_HEIGHT + 1.4,
+    )
+
+
+def _short(changes: str) -> str:
+    """A change's label: its first item, shortened."""
+    first = changes.split("; ")[0]
+    more = changes.count("; ")
+    label = first if len(first) <= 34 else first[:33] + "…"
+    return label + (f" (+{more})" if more else "")
+
+
+def _dated(body: FigureBase, width: float, data: pd.DataFrame) -> None:
+    import datetime as dt
+
+    starts = [dt.date.fromisoformat(d) for d in data["start"]]
+    end = dt.date.fromisoformat(data["end"].iloc[-1])
+    xs = [*starts, end]
+    rate = data["scenario_rate"].to_numpy() * 100
+    base = data["baseline_rate"].to_numpy() * 100
+    ax = body.subplots()
+    ax.step(
+        xs, [*rate, rate[-1]], where="post", color=style.VERMILLION, linewidth=1.6, label="Effective rate"
+    )
+    ax.step(
+        xs,
+        [*base, base[-1]],
+        where="post",
+        color=style.MUTED,
+        linestyle="--",
+        linewidth=1.0,
+        label="Baseline",
+    )
+    top = max(float(rate.max()) * 1.25, 1.0)
+    ax.set_ylim(0, top)
+    jumps = np.abs(np.diff(rate, prepend=rate[0]))
+    marked = [i for i in range(len(data)) if data["changes"].iloc[i]]
+    named = sorted(sorted(marked, key=lambda i: -jumps[i])[:DATED_LABELS])
+    for i in marked:
+        ax.axvline(starts[i], color=style.LIGHT if i not in named else style.GREY, linewidth=0.6, zorder=0)
+    for rank, i in enumerate(named):
+        ax.annotate(
+            f"{starts[i].isoformat()}: {_short(data['changes'].iloc[i])}",
+            (starts[i], top * (0.97 - 0.065 * (rank % 6))),
+            fontsize=charts.VALUE_SIZE - 1.2,
+            color=style.INK,
+            ha="left",
+            va="top",
+            xytext=(2, 0),
+            textcoords="offset points",
+        )
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.set_ylabel("Effective tariff rate, %")
+    ax.grid(True, axis="y")
+    ax.grid(False, axis="x")
+    ax.legend(loc="lower right", frameon=False)

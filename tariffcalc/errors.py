@@ -31,6 +31,11 @@ class OutputError(TariffcalcError):
     """An output cannot be written safely (it would overwrite an input, or the folder is not ours)."""
 
 
+class InvalidArgument(TariffcalcError, ValueError):
+    """A library call got an argument outside its accepted values (the message lists them); the CLI's
+    option parsing stops such values before they reach the library."""
+
+
 class ModelError(TariffcalcError):
     """A response-model input or parameter is invalid (the message names it and the accepted values)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from tariffcalc.rules.scenario import Scenario, load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(os.environ.get("TARIFFCALC_SOURCE") or Path(__file__).resolve().parent.parent)
+"""The source tree: the tests' parent folder, or TARIFFCALC_SOURCE when CI runs a copy of the tests
+against a plain install (.ci/run)."""
 
 
 @pytest.fixture

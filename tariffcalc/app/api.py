@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from tariffcalc.engine import duties
-from tariffcalc.errors import TariffcalcError
+from tariffcalc.errors import InvalidArgument, TariffcalcError
 from tariffcalc.read.flows import FlowSet, load_flows
 from tariffcalc.report import bundle, summary, tables
 from tariffcalc.rules.scenario import Scenario, load_scenario
@@ -83,11 +83,11 @@ def _check_options(formats: tuple[str, ...], top: int, paper: str) -> None:
     """ValueError naming the valid choices when a report option is wrong."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise ValueError(f"Unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}.")
+        raise InvalidArgument(f"Unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}.")
     if top < 1:
-        raise ValueError(f"top must be at least 1, not {top}.")
+        raise InvalidArgument(f"top must be at least 1, not {top}.")
     if paper not in PAPERS:
-        raise ValueError(f"Paper must be one of {', '.join(PAPERS)}, not {paper!r}.")
+        raise InvalidArgument(f"Paper must be one of {', '.join(PAPERS)}, not {paper!r}.")
 
 
 def output_steps(charts: bool = True, formats: tuple[str, ...] = FORMATS, response: bool = False) -> int:

@@ -30,7 +30,7 @@ VALUE_COLUMNS = (
 )
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, repr=False)
 class Result:
     """Duties of one scenario against one baseline, by distinct (partner, code) pair.
 
@@ -55,6 +55,14 @@ class Result:
     pair_code_index: np.ndarray
     """Each pair's index into ``codes`` (the distinct product codes)."""
     codes: np.ndarray
+
+    def __repr__(self) -> str:
+        totals = self.totals()
+        return (
+            f"<Result {self.scenario.name} vs {self.baseline.name} as of {self.as_of.isoformat()}: "
+            f"{len(self.pair_value):,} partner × product pairs, imports ${totals['imports_usd']:,.0f}, "
+            f"added duty ${totals['added_duty_usd']:,.0f} ({totals['added_rate']:+.2%})>"
+        )
 
     @property
     def pair_partner(self) -> np.ndarray:

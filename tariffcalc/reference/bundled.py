@@ -70,23 +70,32 @@ def default_flows_path() -> Path:
 
 
 @functools.cache
-def read_table(name: str) -> pd.DataFrame:
-    """Read a small bundled CSV with every column as text (codes keep their leading zeros).
-
-    Callers convert the numeric columns they need; the frame is cached, so do not modify it in place.
-    """
+def _read_table(name: str) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(data_path(name), dtype=str, keep_default_na=False)
 
 
+def read_table(name: str) -> pd.DataFrame:
+    """Read a small bundled CSV with every column as text (codes keep their leading zeros).
+
+    The file is read once per process; each call returns a new frame over the same data (pandas
+    copy-on-write), so a caller that changes it never changes what the next caller gets.
+    """
+    return _read_table(name).copy(deep=False)
+
+
 @functools.cache
+def _default_flows() -> pd.DataFrame:
+    return read_parquet_text(default_flows_path(), numeric=("value_usd", "calc_duty_usd"))
+
+
 def default_flows() -> pd.DataFrame:
     """The bundled 2024 flow table (``partner``, ``hs``, ``period``, ``value_usd``, ``calc_duty_usd``, ``method``).
 
-    Cached and shared: callers must not modify it in place.
+    Read once per process; each call returns a new frame over the same data (pandas copy-on-write).
     """
-    return read_parquet_text(default_flows_path(), numeric=("value_usd", "calc_duty_usd"))
+    return _default_flows().copy(deep=False)
 
 
 def read_parquet_text(path: Path, numeric: tuple[str, ...] = ("value_usd",)) -> pd.DataFrame:

@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from tariffcalc.errors import InvalidArgument
+
 from tariffcalc.reference import bundled
 
 LEVELS = (2, 4, 6, 8, 10)
@@ -35,7 +37,7 @@ def is_valid(code: str) -> bool:
 def check_level(level: int) -> int:
     """Return ``level`` if it is one of 2/4/6/8/10, else raise ValueError naming the valid ones."""
     if level not in LEVELS:
-        raise ValueError(f"HS level must be one of {', '.join(map(str, LEVELS))}, not {level}.")
+        raise InvalidArgument(f"HS level must be one of {', '.join(map(str, LEVELS))}, not {level}.")
     return level
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from tariffcalc.errors import ScenarioError, suggest
+from tariffcalc.errors import ScenarioError, UnknownCodeError, suggest
 from tariffcalc.reference import bundled, countries, hs
 
 MAX_RATE = 10.0
@@ -493,7 +493,7 @@ class _Reader:
         if not hint:
             try:
                 hint = f" Did you mean {countries.to_iso3(code)!r}?"
-            except Exception:
+            except UnknownCodeError:
                 close = countries.closest(code)
                 hint = f" Did you mean {close[0]!r} ({close[1]})?" if close else ""
         raise self.fail(

@@ -189,7 +189,7 @@ def us_2024_observed_chapter(chapter: str) -> ObservedRates:
     )
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class PartnerScope:
     """A measure's view of the distinct partners: in scope?, excluded?, statutory rate and why."""
 
@@ -200,7 +200,7 @@ class PartnerScope:
     in_baseline: np.ndarray
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class ProductScope:
     """A measure's view of the distinct codes: in scope?, the deciding prefix and list, coarse?"""
 
@@ -210,7 +210,7 @@ class ProductScope:
     coarse: np.ndarray
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class PairClasses:
     """Pairs grouped into classes that every measure of a scenario treats alike.
 
@@ -263,7 +263,7 @@ def _classes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]
     return inverse.ravel(), first
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, repr=False)
 class MeasureRates:
     """One measure resolved over the distinct pairs of a :class:`Schedule`.
 
@@ -286,11 +286,15 @@ class MeasureRates:
     """Whether it covers each class and no pre-empting measure does."""
     class_step: np.ndarray
     """What it adds to the rate (fraction) of each class where it applies; 0 for an observed measure."""
-    preemptors: tuple[MeasureRates, ...] = ()
-    """The measures of ``measure.preempted_by`` (in the order listed there), then those ranked before it by
-    a stacking order in force."""
+    preemptor_covers: tuple[tuple[str, np.ndarray], ...] = ()
+    """(id, class coverage) of the measures of ``measure.preempted_by`` (in the order listed there), then of
+    those ranked before it by a stacking order in force."""
     observed_rate: np.ndarray | None = None
     """Each pair's observed rate (fraction) when the measure is ``observed``."""
+
+    def __repr__(self) -> str:
+        return f"<MeasureRates {self.measure.id}: {'in force' if self.active else 'not in force'}>"
+
     pair_contribution: np.ndarray | None = None
     """What it adds to each pair's rate, for a measure whose effect varies within a class (an all-in
     rate, a share of value by code or by USMCA claims, a partial pre-emption); None otherwise."""
@@ -316,8 +320,8 @@ class MeasureRates:
     def preempted_by(self) -> np.ndarray:
         """The first measure of ``measure.preempted_by`` that covers each pair ("" where none does)."""
         out = np.full(len(self.partner_index), "", dtype=object)
-        for other in reversed(self.preemptors):
-            out[other.covers] = other.measure.id
+        for other, class_covers in reversed(self.preemptor_covers):
+            out[class_covers[self.classes.pair]] = other
         return out
 
     @property
@@ -362,7 +366,7 @@ class MeasureRates:
         )
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, repr=False)
 class Schedule:
     """A scenario resolved for a set of distinct (partner, code) pairs on one date.
 
@@ -382,6 +386,12 @@ class Schedule:
     """Which 2024 cell each pair's observed rate comes from (:data:`TIERS`); None without an observed
     measure."""
     floored: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"<Schedule {self.scenario.name} as of {self.as_of.isoformat()}: {len(self.total_rate):,} pairs, "
+            f"{len(self.measures)} measures, {self.classes.size:,} pair classes>"
+        )
 
 
 def _expand(codes: tuple[str, ...], on: dt.date) -> set[str]:
@@ -535,7 +545,12 @@ def resolve_pairs(
         for other in preemptors[measure.id]:
             if other not in partial:
                 applies &= ~covers[other]
-        rates = MeasureRates(
+        per_pair = {}
+        if measure.observed is None and (charged[measure.id] is not None or measure.all_in or partial):
+            per_pair = _per_pair(
+                measure, p, partner_index, pair_class, applies, charged, partial, covers, observed_rate, shares
+            )
+        resolved[measure.id] = MeasureRates(
             measure,
             active,
             p,
@@ -546,14 +561,11 @@ def resolve_pairs(
             covers[measure.id],
             applies,
             np.repeat(_step(measure, p)[partner_first], len(code_first)),
+            preemptor_covers=tuple((other, covers[other]) for other in preemptors[measure.id]),
             observed_rate=observed_rate if measure.observed is not None else None,
+            schedule_stacking=scenario.stacking,
+            **per_pair,
         )
-        if measure.observed is None and (charged[measure.id] is not None or measure.all_in or partial):
-            _per_pair(rates, charged[measure.id], partial, covers, charged, observed_rate, shares)
-        resolved[measure.id] = rates
-    for rates in resolved.values():
-        rates.preemptors = tuple(resolved[other] for other in preemptors[rates.measure.id])
-        rates.schedule_stacking = scenario.stacking
 
     by_class = np.zeros(classes.size)
     for rates in resolved.values():
@@ -568,6 +580,7 @@ def resolve_pairs(
             total += rates.contribution
     floored = total < 0
     total[floored] = 0.0
+    total.flags.writeable = False
     return Schedule(
         scenario=scenario,
         as_of=on,
@@ -631,30 +644,37 @@ class _PairShares:
 
 
 def _per_pair(
-    rates: MeasureRates,
-    charged: np.ndarray | None,
+    measure: Measure,
+    scope: PartnerScope,
+    partner_index: np.ndarray,
+    pair: np.ndarray,
+    class_applies: np.ndarray,
+    charged_by_id: dict[str, np.ndarray | None],
     partial: list[str],
     covers: dict[str, np.ndarray],
-    charged_by_id: dict[str, np.ndarray | None],
     observed_rate: np.ndarray | None,
     shares: _PairShares,
-) -> None:
-    """Work out a measure's contribution pair by pair (see :attr:`MeasureRates.pair_contribution`)."""
-    measure, scope, pair = rates.measure, rates.partners, rates.classes.pair
-    statutory = scope.rate[rates.partner_index]
+) -> dict[str, object]:
+    """The per-pair fields of a measure whose effect varies within a class (see
+    :attr:`MeasureRates.pair_contribution`)."""
+    statutory = scope.rate[partner_index]
+    fields: dict[str, object] = {}
     if measure.all_in:
-        rates.base_rate = observed_rate
+        fields["base_rate"] = observed_rate
         step = np.maximum(statutory - observed_rate, 0.0) * measure.applies_to_share
     else:
-        step = (statutory - scope.in_baseline[rates.partner_index]) * measure.applies_to_share
+        step = (statutory - scope.in_baseline[partner_index]) * measure.applies_to_share
     remaining = np.ones(len(pair))
     for other in partial:
         other_share = charged_by_id[other]
         covered = covers[other][pair]
         remaining[covered] *= 1.0 - (other_share[covered] if other_share is not None else 1.0)
-    rates.remaining_share = remaining if partial else None
-    rates.charged_share = charged
+    charged = charged_by_id[measure.id]
+    if partial:
+        fields["remaining_share"] = remaining
+    fields["charged_share"] = charged
     if shares.usmca_applies(measure):
-        rates.usmca_claimed, rates.usmca_month = shares.usmca_claimed()
+        fields["usmca_claimed"], fields["usmca_month"] = shares.usmca_claimed()
     factor = remaining if charged is None else charged * remaining
-    rates.pair_contribution = np.where(rates.class_applies[pair], np.nan_to_num(step) * factor, 0.0)
+    fields["pair_contribution"] = np.where(class_applies[pair], np.nan_to_num(step) * factor, 0.0)
+    return fields

@@ -58,14 +58,14 @@ def prepare_output_dir(out: Path, inputs: Iterable[Path], force: bool = False) -
     for path in inputs:
         if Path(path).resolve().is_relative_to(out):
             raise OutputError(
-                f"Output folder {out} contains the input {path}; choose another --out so inputs are never overwritten."
+                f"Output folder {out} contains the input {path}; choose another output folder so inputs are never overwritten."
             )
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder.")
+        raise OutputError(f"Output folder {out} is a file, not a folder.")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file() and not force:
         raise OutputError(
             f"Output folder {out} already holds files that tariffcalc did not write; "
-            "choose an empty or new folder, or pass --force to write into it anyway."
+            "choose an empty or new folder, or force writing into it (--force)."
         )
     out.mkdir(parents=True, exist_ok=True)
     return out

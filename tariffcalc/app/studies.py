@@ -263,7 +263,7 @@ def _dated_timeline(
     end = end or dt.date.today()
     first, flowset = _first_result(scenario, flows, baseline)
     series = analysis.dated_series(first, start, end)
-    warnings = _documented_warning(scenario, end - dt.timedelta(days=1))
+    warnings = list(scenario.date_warnings(end - dt.timedelta(days=1)))
 
     def draw() -> tuple[list, Any]:
         from tariffcalc.report import analysis_charts
@@ -286,15 +286,6 @@ def _dated_timeline(
         (scenario.path,) if scenario.path else (),
         draw,
     )
-
-
-def _documented_warning(scenario: Scenario, on: dt.date) -> list[str]:
-    if scenario.documented_to is not None and on > scenario.documented_to:
-        return [
-            f"{scenario.name} documents measures up to {scenario.documented_to.isoformat()}; "
-            f"for {on.isoformat()} it assumes nothing changed since."
-        ]
-    return []
 
 
 def refunds(

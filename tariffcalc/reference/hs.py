@@ -14,7 +14,6 @@ import re
 import pandas as pd
 
 from tariffcalc.errors import InvalidArgument
-
 from tariffcalc.reference import bundled
 
 LEVELS = (2, 4, 6, 8, 10)

@@ -134,7 +134,11 @@ def build_summary(
     by_measure = result.by_measure() if by_measure is None else by_measure
     columns = list(VALUE_COLUMNS)
     accepted = float(flowset.flows["value_usd"].sum())
-    warnings = list(dict.fromkeys(result.scenario.warnings + result.baseline.warnings))
+    warnings = list(
+        dict.fromkeys(
+            result.scenario.date_warnings(result.as_of) + result.scenario.warnings + result.baseline.warnings
+        )
+    )
     diagnostics = result.diagnostics()
     if diagnostics["floored_value_usd"] > 0:
         warnings.append(

@@ -180,6 +180,7 @@ def explain(
         "baseline_rate": baseline_rate,
         "added_rate": rate - baseline_rate,
         "components": components,
+        "warnings": list(scenario.date_warnings(schedule.as_of)),
     }
 
 
@@ -204,4 +205,5 @@ def to_text(explanation: dict[str, Any]) -> str:
         "",
         f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",
     ]
+    lines += [f"Warning: {w}" for w in e.get("warnings", [])]
     return "\n".join(lines)

@@ -274,6 +274,15 @@ class Scenario:
     dated: bool = False
     """True when ``as_of = "today"``: the scenario is a dated rulebook evaluated on any date."""
 
+    def date_warnings(self, on: dt.date) -> tuple[str, ...]:
+        """A warning when ``on`` lies after the last date the scenario's sources document."""
+        if self.documented_to is not None and on > self.documented_to:
+            return (
+                f"{self.name} documents measures up to {self.documented_to.isoformat()}; for "
+                f"{on.isoformat()} it assumes nothing changed after that date.",
+            )
+        return ()
+
     def stacking_preemptors(self, measure_id: str, on: dt.date) -> tuple[str, ...]:
         """Measures that rank before ``measure_id`` in a stacking order in force on ``on``."""
         out: list[str] = []

@@ -58,7 +58,8 @@ def prepare_output_dir(out: Path, inputs: Iterable[Path], force: bool = False) -
     for path in inputs:
         if Path(path).resolve().is_relative_to(out):
             raise OutputError(
-                f"Output folder {out} contains the input {path}; choose another output folder so inputs are never overwritten."
+                f"Output folder {out} contains the input {path}; choose another output folder so inputs "
+                "are never overwritten."
             )
     if out.exists() and not out.is_dir():
         raise OutputError(f"Output folder {out} is a file, not a folder.")

@@ -657,12 +657,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+NOT_EXEMPT_IN_LAW = ("untraced", "chapter_98_value_added")
+"""Tracker rows the law does not exempt in full: codes on no version of Annex II (the tracker's own later
+audit removed them) and 9802 provisions, which pay on the value added abroad. They go to
+``ieepa_reciprocal_exempt_untraced.csv`` (kept for transparency, used by no bundled scenario), so the
+list a scenario names holds only exemptions with a legal basis."""
+
+
 def build_all(shared: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, int]:
     """Every list (name -> frame), the metal-content table, the USMCA table, and the rescaled count."""
     a2, memo10, memo8 = april_lists(shared)
     s122 = build_s122(shared, set(a2["hts8"]), memo10, memo8)
+    reciprocal = build_reciprocal(shared, a2, memo10, memo8, s122)
+    doubtful = reciprocal["category"].isin(NOT_EXEMPT_IN_LAW)
     lists = {
-        "ieepa_reciprocal_exempt.csv": build_reciprocal(shared, a2, memo10, memo8, s122),
+        "ieepa_reciprocal_exempt.csv": reciprocal[~doubtful].reset_index(drop=True),
+        "ieepa_reciprocal_exempt_untraced.csv": reciprocal[doubtful].reset_index(drop=True),
         "s122_exempt.csv": s122,
         **build_floor(shared),
         "brazil_exempt.csv": build_brazil(shared),

@@ -28,6 +28,7 @@ ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 # list file -> (columns after hs, effective, expires; key columns)
 LISTS: dict[str, tuple[list[str], list[str]]] = {
     "ieepa_reciprocal_exempt.csv": (["category"], ["hs"]),
+    "ieepa_reciprocal_exempt_untraced.csv": (["category"], ["hs"]),
     "s122_exempt.csv": (["category"], ["hs"]),
     "floor_exempt_eu.csv": (["category", "description"], ["hs"]),
     "floor_exempt_japan.csv": (["category", "description"], ["hs"]),
@@ -100,8 +101,23 @@ def test_list_schema(name: str) -> None:
     assert (df.loc[both, "effective"] < df.loc[both, "expires"]).all()
 
 
+def _reciprocal_all() -> pd.DataFrame:
+    """The reciprocal list and the rows set apart as without legal basis, together (the tracker's list)."""
+    return pd.concat([lst("ieepa_reciprocal_exempt.csv"), lst("ieepa_reciprocal_exempt_untraced.csv")])
+
+
+def test_rows_without_a_legal_basis_are_set_apart() -> None:
+    assert set(lst("ieepa_reciprocal_exempt_untraced.csv")["category"]) == {
+        "untraced",
+        "chapter_98_value_added",
+    }
+    assert (
+        not lst("ieepa_reciprocal_exempt.csv")["category"].isin(["untraced", "chapter_98_value_added"]).any()
+    )
+
+
 def test_reciprocal_dates_follow_the_category() -> None:
-    df = lst("ieepa_reciprocal_exempt.csv")
+    df = _reciprocal_all()
     assert set(df["category"]) == {
         "eo14257_annex_ii",
         "electronics_memo",
@@ -244,7 +260,7 @@ def test_usmca_parquet_schema() -> None:
 @needs_shared
 def test_reciprocal_against_tracker() -> None:
     src = source("ieepa_exempt_products.csv")["hts10"]
-    df = lst("ieepa_reciprocal_exempt.csv")
+    df = _reciprocal_all()
     assert len(src) == 4297
     assert set(df.loc[df["hs"].str.len() == 10, "hs"]) == set(src) - {"850511007000"}
     annex = pd.read_csv(SHARED / "data" / "eo14257_annex2_exempt_hts8.csv", dtype=str)["hts8"]

@@ -1,0 +1,130 @@
+"""Hold tariffcalc's figures for the dated rulebook against published estimates; write docs/validation.md.
+
+    python scripts/validation.py            # computes, prints the table, rewrites docs/validation.md
+
+The published figures, each with its URL, are in docs/validation/published.csv; the reasons for the gaps
+are in docs/validation/reasons.csv (one per row id, written after reading the sources' methods). Every
+figure of ours is computed here with the library on the bundled 2024 US imports, with the bundled
+``us-tariffs`` rulebook, so rerunning the script after a rule change refreshes the whole table.
+tests/test_validation.py checks the statutory-rate rows within their stated tolerance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import tariffcalc
+from tariffcalc.app import analysis, api
+from tariffcalc.read.flows import load_flows
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+RULEBOOK = "us-tariffs"
+
+
+def our_statutory_rate(first, on: dt.date) -> float:
+    """The effective rate (percent) of the law in force on ``on``, on 2024 weights, baseline included."""
+    return first.with_scenario(first.scenario, as_of=on).totals()["scenario_rate"] * 100
+
+
+def our_response(first, on: dt.date) -> dict[str, float]:
+    """Post-substitution rate, price level change (percent) and cost per household (USD) on ``on``."""
+    response = api.respond(first.with_scenario(first.scenario, as_of=on), "armington").summary()
+    central = response["prices"]["central"]
+    return {
+        "post_substitution_rate": response["effective_rates"]["post_substitution_scenario_rate"] * 100,
+        "price_level": central["price_level_change"] * 100,
+        "household_cost": central["cost_per_household_usd"],
+    }
+
+
+def compute() -> pd.DataFrame:
+    published = pd.read_csv(DOCS / "validation" / "published.csv", dtype=str, keep_default_na=False)
+    reasons = pd.read_csv(DOCS / "validation" / "reasons.csv", dtype=str, keep_default_na=False).set_index(
+        "id"
+    )
+    flows = load_flows(aggregate=True)
+    first = api.compute(flows, RULEBOOK)
+    months = analysis.dated_series(first, dt.date(2024, 10, 1), dt.date(2026, 12, 1))["monthly"].set_index(
+        "month"
+    )
+    refunds = analysis.ieepa_refunds(first, dt.date(2025, 1, 20))["totals"].iloc[0]["ieepa_duty_usd"] / 1e9
+    responses: dict[str, dict[str, float]] = {}
+    ours = []
+    for row in published.itertuples():
+        metric = row.metric
+        if metric in ("statutory_rate", "pre_substitution_rate"):
+            value = our_statutory_rate(first, dt.date.fromisoformat(row.on))
+        elif metric in ("post_substitution_rate", "price_level", "household_cost"):
+            if row.on not in responses:
+                responses[row.on] = our_response(first, dt.date.fromisoformat(row.on))
+            value = responses[row.on][metric]
+        elif metric == "ieepa_refunds":
+            value = refunds
+        elif metric == "customs_fy2025":
+            fiscal = [
+                f"{y}-{m:02d}"
+                for y, m in [(2024, 10), (2024, 11), (2024, 12)] + [(2025, m) for m in range(1, 10)]
+            ]
+            value = months.loc[fiscal, "scenario_duty_usd"].sum() / 1e9
+        elif metric == "customs_month":
+            value = months.loc[row.on, "scenario_duty_usd"] / 1e9
+        elif metric == "realized_rate":
+            value = months.loc[row.on, "scenario_rate"] * 100
+        else:
+            raise SystemExit(f"unknown metric {metric!r} in published.csv")
+        ours.append(value)
+    published["tariffcalc"] = ours
+    published["gap"] = published["tariffcalc"] - published["value"].astype(float)
+    published["reason"] = [reasons["reason"].get(i, "") for i in published["id"]]
+    return published
+
+
+UNITS = {"percent": ("%", 2), "usd_bn": (" bn", 1), "usd_2025": ("", 0)}
+
+
+def _fmt(value: float, unit: str) -> str:
+    suffix, digits = UNITS[unit]
+    if unit == "usd_bn":
+        return f"${value:,.{digits}f}{suffix}"
+    if unit == "usd_2025":
+        return f"${value:,.0f}"
+    return f"{value:.{digits}f}{suffix}"
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    head = (DOCS / "validation" / "intro.md").read_text(encoding="utf-8")
+    lines = [
+        head.rstrip(),
+        "",
+        "| date | published figure | source | published | tariffcalc | gap | reason |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for row in table.itertuples():
+        gap = f"{row.gap:+.2f} pp" if row.unit == "percent" else _fmt(row.gap, row.unit)
+        lines.append(
+            f"| {row.on} | {row.metric.replace('_', ' ')}: {row.title} | [{row.publisher}]({row.url}) | "
+            f"{_fmt(float(row.value), row.unit)} | {_fmt(row.tariffcalc, row.unit)} | {gap} | "
+            f"{row.reason or row.note} |"
+        )
+    lines += [
+        "",
+        f"Generated by `python scripts/validation.py` with tariffcalc {tariffcalc.__version__}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    table = compute()
+    (DOCS / "validation.md").write_text(to_markdown(table), encoding="utf-8")
+    shown = table[["id", "value", "tariffcalc", "gap"]]
+    print(shown.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -38,7 +38,11 @@ def _pages(pdf: bytes) -> int:
 @pytest.fixture
 def small_files(tmp_path: Path) -> dict[str, Path]:
     """The small case as a user's files: flows CSV, scenario and a zero baseline."""
-    paths = {"flows": tmp_path / "flows.csv", "scenario": tmp_path / "three.toml", "zero": tmp_path / "zero.toml"}
+    paths = {
+        "flows": tmp_path / "flows.csv",
+        "scenario": tmp_path / "three.toml",
+        "zero": tmp_path / "zero.toml",
+    }
     SMALL.to_csv(paths["flows"], index=False)
     paths["scenario"].write_text(RATES, encoding="utf-8")
     paths["zero"].write_text(ZERO_BASELINE, encoding="utf-8")
@@ -107,9 +111,13 @@ def test_brief_on_a_users_flows_file(small_files, tmp_path):
     with pytest.raises(TariffcalcError, match="no imports from"):
         briefs.brief("DEU", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"])
     with pytest.raises(TariffcalcError, match="2 digits at most"):
-        briefs.brief("UKR", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"], level=4)
+        briefs.brief(
+            "UKR", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"], level=4
+        )
     with pytest.raises(TariffcalcError, match="Groups: EU"):
-        briefs.brief("Atlantis", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"])
+        briefs.brief(
+            "Atlantis", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"]
+        )
 
 
 def test_cli_brief_with_a_users_flows_file(small_files, tmp_path):
@@ -129,7 +137,7 @@ def test_cli_brief_with_a_users_flows_file(small_files, tmp_path):
 
 def test_products_csv_is_spreadsheet_safe(small_files, tmp_path):
     made = briefs.brief("UKR", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"])
-    hostile = made.products.assign(description=["=HYPERLINK(\"http://x\")", "@SUM(A1)"])
+    hostile = made.products.assign(description=['=HYPERLINK("http://x")', "@SUM(A1)"])
     folder = dataclasses.replace(made, products=hostile).write(tmp_path / "safe", charts=False)
     raw = (folder / "products.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"e+" not in raw
@@ -162,7 +170,9 @@ def by_partner(tmp_path_factory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("run") / "run"
     result = CliRunner().invoke(cli, ["run", "--no-charts", "--format", "png", "--quiet", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return pd.read_csv(out / "by_partner.csv", encoding="utf-8-sig", keep_default_na=False).set_index("partner")
+    return pd.read_csv(out / "by_partner.csv", encoding="utf-8-sig", keep_default_na=False).set_index(
+        "partner"
+    )
 
 
 @pytest.mark.parametrize(
@@ -178,7 +188,9 @@ def test_cli_brief_on_the_bundled_data(partner, options, level, by_partner, tmp_
     # the partner's totals are its row of by_partner.csv (a group: its members' rows summed)
     members = [partner] if partner != "EU" else [p for p in by_partner.index if p in _eu_members()]
     for column in ("imports_usd", "baseline_duty_usd", "scenario_duty_usd", "added_duty_usd"):
-        assert products[column].sum() == pytest.approx(by_partner.loc[members, column].sum(), rel=1e-9, abs=1.0)
+        assert products[column].sum() == pytest.approx(
+            by_partner.loc[members, column].sum(), rel=1e-9, abs=1.0
+        )
     pdf = (out / "brief.pdf").read_bytes()
     assert 1 <= _pages(pdf) <= 3
     summary = (out / "summary.md").read_text(encoding="utf-8")

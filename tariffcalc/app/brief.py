@@ -152,8 +152,8 @@ def product_table(result: Result, members: Iterable[str], level: int, response: 
     the product that are reported at least at ``level`` digits. Rows of other partners coarser than
     ``level`` cannot be assigned to a product and are left out of the competitors (:func:`coverage`).
     ``coarse_match`` is True where some of the partner's rows are coarser than a measure's product list
-    (a chapter row and an HTS8 exemption): the coarse-row rule treats them as outside the list, so an
-    exemption listed finer does not reach them and the partner's rate there is an upper bound.
+    (a chapter row and an HTS8 exemption): the coarse-row rule treats them as outside the list, so a duty
+    or an exemption listed finer does not reach them and the partner's rate there may be off.
 
     With a ``response`` (:func:`tariffcalc.app.api.respond`), also :data:`RESPONSE_COLUMNS`: the partner's
     imports after the trade response, the change (USD and fraction) and its trade diversion.
@@ -209,7 +209,7 @@ def product_table(result: Result, members: Iterable[str], level: int, response: 
 def partner_ranking(result: Result, partner: Partner) -> pd.DataFrame:
     """by_partner with a group's members summed into one row (the partner's code), largest added duty first,
     and ``rank_added_duty`` (1 = largest) and ``rank_scenario_rate`` (1 = highest effective rate after) among
-    the partners with imports."""
+    the partners with imports; partners with equal figures share the best rank."""
     table = result.by_partner()
     if partner.is_group:
         inside = table["partner"].isin(partner.members)
@@ -223,10 +223,10 @@ def partner_ranking(result: Result, partner: Partner) -> pd.DataFrame:
     table = table[table["imports_usd"] > 0].sort_values(
         ["added_duty_usd", "partner"], ascending=[False, True], kind="stable", ignore_index=True
     )
-    table["rank_added_duty"] = np.arange(1, len(table) + 1)
-    order = table.sort_values(["scenario_rate", "partner"], ascending=[False, True], kind="stable").index
-    table.loc[order, "rank_scenario_rate"] = np.arange(1, len(table) + 1)
-    return table.astype({"rank_scenario_rate": int})
+    for column in ("added_duty", "scenario_rate"):
+        source = table[f"{column}_usd" if column == "added_duty" else column]
+        table[f"rank_{column}"] = source.rank(method="min", ascending=False).astype(int)
+    return table
 
 
 def measure_table(result: Result, members: Iterable[str]) -> pd.DataFrame:
@@ -358,11 +358,15 @@ def _caveats(
             "imports_usd", ascending=False, kind="stable"
         )
         named = ", ".join(f"{row.hs} {style_short(row.description)}" for row in flagged.head(3).itertuples())
+        member, _ = _pair_arrays(result, partner.members)
+        measures = sorted(m for m, mask in result.coarse_masks().items() if (mask & member).any())
         items.append(
             f"{run_summary.words(seen['coarse_match_usd'])} of {owner} imports ({len(flagged)} products, marked * "
-            f"and coarse_match in products.csv; the largest: {named}) is reported at a coarser level than a "
-            "measure's product list. An exemption listed at finer codes (Section 232 steel, Annex II) does not "
-            f"reach such a row, so {owner} added rate there is an upper bound and its margin a lower bound."
+            f"and coarse_match in products.csv; the largest: {named}) is reported at a coarser level than the "
+            f"product lists of {', '.join(measures)}. The coarse-row rule treats such a row as outside a list, so "
+            "a duty or an exemption listed at finer codes (Section 232 steel, Annex II exemptions) does not reach "
+            f"it: {owner} rate there may be too high (a missed exemption) or too low (a missed duty), and its "
+            "margin the other way round."
         )
     if seen["rivals_coarser_usd"] > 0:
         share = seen["rivals_coarser_usd"] / seen["rivals_in_chapters_usd"]

@@ -40,7 +40,8 @@ MAIN_PRODUCTS = 10
 CHART_TOP = 8
 """Products in each chart by default: two charts of this many rows fit on one page of brief.pdf."""
 MIN_ROWS = 5
-"""Fewest product rows the charts of the last page of brief.pdf keep when they make room for the notes."""
+"""Fewest product rows the charts of brief.pdf keep when they make room (two charts on a page, the notes
+beside the last one)."""
 LABEL_WIDTH = 40
 """Longest product label on a chart axis, characters."""
 RESPONSE_NOTE = (
@@ -106,13 +107,22 @@ def lead(figures: Mapping[str, Any]) -> str:
     importer = figures["importer"]
     periods = figures.get("periods") or []
     when = f" in {periods[0]}" if len(periods) == 1 else ""
+    if t["added_duty_usd"] == 0:
+        change = (
+            f"the duty on them would not change ({_words(t['baseline_duty_usd'])} a year, an effective tariff rate "
+            f"of {_pct(t['baseline_rate'])})"
+        )
+    else:
+        change = (
+            f"the duty on them would {'rise' if t['added_duty_usd'] > 0 else 'fall'} by "
+            f"{_words(abs(t['added_duty_usd']))} a year, from {_words(t['baseline_duty_usd'])} to "
+            f"{_words(t['scenario_duty_usd'])}, taking the effective tariff rate from {_pct(t['baseline_rate'])} "
+            f"to {_pct(t['scenario_rate'])} ({_pp(t['added_rate'] * 100)})"
+        )
     return (
         f"The {importer} imported {_words(t['imports_usd'])} of goods from {who(figures)}{when} "
         f"({_share(figures['share_of_us_imports'])} of all its imports). Under {s['name']} (as in force on "
-        f"{s['as_of']}) the duty on them would {'rise' if t['added_duty_usd'] >= 0 else 'fall'} by "
-        f"{_words(abs(t['added_duty_usd']))} a year, from {_words(t['baseline_duty_usd'])} to "
-        f"{_words(t['scenario_duty_usd'])}, taking the effective tariff rate from {_pct(t['baseline_rate'])} to "
-        f"{_pct(t['scenario_rate'])} ({_pp(t['added_rate'] * 100)}). {who(figures, start=True)} ranks "
+        f"{s['as_of']}) {change}. {who(figures, start=True)} ranks "
         f"{ordinal(rank['added_duty'])} of {rank['partners']:,} partners by added duty "
         f"({_share(figures['share_of_added_duty'])} of the {importer} total) and {ordinal(rank['scenario_rate'])} "
         "by effective rate after."
@@ -240,8 +250,8 @@ def context(figures: Mapping[str, Any]) -> Context:
         baseline=b["name"],
         level=figures["level"],
         source=(
-            f"Source: {figures['data_source']}. Scenario {s['name']} ({s['title']}) evaluated on {s['as_of']}, "
-            f"against {b['name']}. {chart_maker.STATIC_NOTE} Chart: tariffcalc brief."
+            f"Source: {figures['data_source']}. Scenario {s['name']} on {s['as_of']} against {b['name']}. "
+            f"{chart_maker.STATIC_NOTE} Chart: tariffcalc brief."
         ),
     )
 
@@ -267,7 +277,7 @@ def added_duty_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Co
         subtitle=(
             f"{ctx.scenario_title}. The {shown} {level}s with the largest change"
             + ("; the rest summed" if shown < len(data) else "")
-            + f". Labels: added duty (added rate: added duty ÷ {who(figures, owner=True)} imports of the product)."
+            + ". Labels: added duty (added rate, points)."
         ),
         data=data,
         plot=lambda body, width: chart_maker._bars(body, width, data, labels, unit),
@@ -314,7 +324,7 @@ def margin_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Contex
     name, level = figures["partner"]["name"], figures["level_name"]
     even = figures["margin"]["even_pp"]
     data = margin_table(products, top)
-    starred = " *: its rate is an upper bound (see the caveats)." if data["coarse_match"].any() else ""
+    starred = " *: coarser than a product list (see the caveats)." if data["coarse_match"].any() else ""
     return Chart(
         name="brief_margins",
         title=(
@@ -323,9 +333,8 @@ def margin_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Contex
         ),
         subtitle=(
             f"{ctx.scenario_title}. {who(figures, start=True, owner=True)} {len(data)} largest {level}s by imports "
-            "that others also sell. Grey: the added rate of all other suppliers, weighted by their imports. Labels: "
-            f"the margin, their rate less {who(figures, owner=True)} (green: rivals hit harder; red: rivals hit "
-            f"less).{starred}"
+            "that others also sell. Grey: all other suppliers, weighted by their imports. Labels: the margin, "
+            f"their rate less {who(figures, owner=True)} (green: rivals hit harder).{starred}"
         ),
         data=data,
         plot=lambda body, width: _margins(body, width, data, name, even),
@@ -366,8 +375,8 @@ def sales_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Context
             f"Change in {ctx.importer} imports from {who(figures)} after the trade response, by {level}, {unit[1]}"
         ),
         subtitle=(
-            f"{ctx.scenario_title}. The {len(data)} {level}s with the largest change: buyers move to suppliers "
-            "whose prices rise less, and buy less. Labels: change (in %)."
+            f"{ctx.scenario_title}. The {len(data)} {level}s with the largest change: buyers switch to suppliers "
+            "whose prices rise less, and buy less. Labels: change (%)."
         ),
         data=data,
         plot=lambda body, width: _sales(body, width, data, unit),
@@ -721,7 +730,11 @@ def pdf_bytes(
         pages: list[tuple[list[Chart], list[Item], str]] = [
             ([], list(page.items), "Summary") for page in front
         ]
-        pages += [(group, [], "Charts") for group in _fit(main_charts(figures, products, top), ctx, layout)]
+        main, rows = main_charts(figures, products, top), top
+        while len(main) > 1 and rows > MIN_ROWS and _height(main, ctx, layout) - 0.25 > layout.text_height:
+            rows -= 1  # fewer rows, so that both charts share a page (US Letter is shorter than A4)
+            main = main_charts(figures, products, rows)
+        pages += [(group, [], "Charts") for group in _fit(main, ctx, layout)]
         extra = extra_charts(figures, products, history, top)
         rows = top
         while extra and rows > MIN_ROWS and _height(extra, ctx, layout) + notes_height > layout.text_height:

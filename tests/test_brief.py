@@ -161,6 +161,58 @@ def test_rate_history_is_a_hook_that_the_brief_draws(small_files, tmp_path):
     assert _pages((folder / "brief.pdf").read_bytes()) <= 3
 
 
+RULEBOOK = """
+name = "book"
+title = "A small dated rulebook"
+as_of = "today"
+documented_to = 2026-06-30
+
+[[measure]]
+id = "ieepa-ten"
+authority = "IEEPA test duty"
+citation = "EO test"
+basis = "IEEPA"
+rate = 0.10
+effective = 2025-02-01
+expires = 2026-02-24
+
+[[measure]]
+id = "s232-five"
+authority = "Section 232 test duty"
+citation = "Proclamation test"
+basis = "Section 232"
+rate = 0.05
+effective = 2025-03-01
+partners = ["UKR"]
+"""
+
+
+def test_a_dated_rulebook_gives_the_partners_rate_over_time(small_files, tmp_path):
+    book = tmp_path / "book.toml"
+    book.write_text(RULEBOOK, encoding="utf-8")
+    common = {"flows": [small_files["flows"]], "baseline": small_files["zero"]}
+    made = briefs.brief("UKR", book, as_of=dt.date(2025, 6, 30), **common)
+    # nothing from 20 January 2025; 10 % from 1 February; 15 % from 1 March (Section 232 on Ukraine only)
+    history = made.history
+    assert history["date"].tolist() == ["2025-01-20", "2025-02-01", "2025-03-01", "2025-06-30"]
+    assert history["scenario_rate"].tolist() == pytest.approx([0.0, 0.10, 0.15, 0.15])
+    h = made.figures["history"]
+    assert (h["changes"], h["peak_rate"], h["peak_date"]) == (2, pytest.approx(0.15), "2025-03-01")
+    assert "went from 0.0% on 2025-01-20 to 15.0% on 2025-06-30, in two changes" in made.summary_markdown()
+    assert made.default_out == Path("reports") / "brief-UKR-book-2025-06-30"
+    folder = made.write(tmp_path / "dated")
+    assert (folder / "rate_history.csv").is_file() and (folder / "brief_rate_history.png").is_file()
+    # on its own date (today) the rulebook also has the end of the IEEPA duty on 24 February 2026
+    today = briefs.brief("UKR", book, **common)
+    assert ("2026-02-24", pytest.approx(0.05)) in list(
+        zip(today.history["date"], today.history["scenario_rate"], strict=True)
+    )
+    if dt.date.today() > dt.date(2026, 6, 30):
+        assert any("documents measures up to 2026-06-30" in text for text in today.figures["caveats"])
+    # a scenario that is not a dated rulebook has no history
+    assert briefs.brief("UKR", small_files["scenario"], **common).history is None
+
+
 # ---------------------------------------------------------------------------------- the bundled data
 
 

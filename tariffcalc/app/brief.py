@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.app.api import DEFAULT_BASELINE, DEFAULT_SCENARIO, compute, respond
+from tariffcalc.app.studies import RULEBOOK_START
 from tariffcalc.engine.duties import Result
 from tariffcalc.errors import TariffcalcError, UnknownCodeError
 from tariffcalc.read.flows import FlowSet, load_flows
@@ -273,12 +274,12 @@ def coverage(result: Result, members: Iterable[str], level: int) -> dict[str, fl
 
 
 def rate_history(points: Iterable[tuple[dt.date, float]]) -> pd.DataFrame:
-    """The hook for a dated timeline: the partner's average (effective) rate on each date, as a table.
+    """The partner's average (effective) rate on each date, as a table: the rate over time of a brief.
 
     ``points`` are (date, rate) pairs, rates as fractions; the table has ``date`` (ISO text, sorted) and
-    ``scenario_rate``, and a rate holds until the next date. :func:`brief` draws it when given one
-    (``history=``). Nothing computes these points yet: they come from the dated ``us-tariffs`` timeline
-    (the law in force on any date), which is wired here when it lands.
+    ``scenario_rate``, and a rate holds until the next date. :func:`brief` computes the points of a dated
+    rulebook (:func:`partner_history`) or takes them as ``history=``, writes the table as rate_history.csv
+    and draws it.
     """
     rows = sorted(
         (dt.date.fromisoformat(str(d)) if not isinstance(d, dt.date) else d, float(r)) for d, r in points
@@ -289,6 +290,30 @@ def rate_history(points: Iterable[tuple[dt.date, float]]) -> pd.DataFrame:
     if len(set(dates)) != len(dates):
         raise TariffcalcError("A rate history has one rate per date.")
     return pd.DataFrame({"date": [d.isoformat() for d in dates], "scenario_rate": [r for _, r in rows]})
+
+
+def partner_history(
+    result: Result, members: Iterable[str], start: dt.date, end: dt.date
+) -> list[tuple[dt.date, float]]:
+    """The partner's effective rate (its scenario duty ÷ its imports, fractions) under a dated rulebook
+    from ``start`` to ``end`` (inclusive): a point on ``start`` and on every later day the rate changes,
+    and one on ``end``. Each stretch between rule changes is priced as of its first day
+    (:func:`tariffcalc.app.analysis.dated_segments`)."""
+    from tariffcalc.app.analysis import dated_segments
+
+    member, _ = _pair_arrays(result, members)
+    value = result.pair_value[member]
+    imports = float(value.sum())
+    if imports <= 0 or end < start:
+        return []
+    points: list[tuple[dt.date, float]] = []
+    for segment in dated_segments(result, start, end + dt.timedelta(days=1)):
+        rate = float(np.dot(value, segment.result.scenario_schedule.total_rate[member])) / imports
+        if not points or abs(rate - points[-1][1]) > 1e-12:
+            points.append((segment.start, rate))
+    if points[-1][0] < end:
+        points.append((end, points[-1][1]))
+    return points
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -407,7 +432,15 @@ def _caveats(
         + ". Not included: retaliation; antidumping and countervailing duties; fees and excise taxes; evasion, "
         "transshipment and drawback; preferences or quotas not written as a measure of the scenario."
     )
-    warnings = list(dict.fromkeys(result.scenario.warnings + result.baseline.warnings))
+    warnings = list(
+        dict.fromkeys(
+            [
+                *result.scenario.warnings,
+                *result.baseline.warnings,
+                *result.scenario.date_warnings(result.as_of),
+            ]
+        )
+    )
     return items + [f"Warning: {w}" for w in warnings]
 
 
@@ -550,7 +583,9 @@ def brief(
     bundled 2024 US imports). ``level`` (2/4/6/8/10) sums the products coarser than the finest level the
     data have for the partner (the default). ``model="armington"`` adds the change in the partner's US
     sales by product. ``history``: (date, rate) points of the partner's average rate over time, drawn in
-    the brief (:func:`rate_history`; the dated timeline will supply them). ``reading`` holds keyword
+    the brief (:func:`rate_history`); by default, when the scenario is a dated rulebook (``as_of =
+    "today"``, e.g. us-tariffs), its rate on every change from 20 January 2025 to the brief's date
+    (:func:`partner_history`). ``reading`` holds keyword
     arguments of :func:`load_flows` (``source``, ``column_map``, ``units``, ``strict``).
     """
     model = None if model in (None, "static") else model
@@ -632,6 +667,21 @@ def brief(
             "trade_diversion_usd": float(products["trade_diversion_usd"].sum()),
             "parameters": response.parameters.describe(),
         }
+    if history is None and loaded.dated and result.as_of > RULEBOOK_START:
+        history = partner_history(result, who.members, RULEBOOK_START, result.as_of) or None
+    table = rate_history(history) if history is not None else None
+    if table is not None:
+        peak = int(table["scenario_rate"].to_numpy().argmax())
+        figures["history"] = {
+            "from": table["date"].iloc[0],
+            "to": table["date"].iloc[-1],
+            "first_rate": float(table["scenario_rate"].iloc[0]),
+            "last_rate": float(table["scenario_rate"].iloc[-1]),
+            "peak_rate": float(table["scenario_rate"].iloc[peak]),
+            "peak_date": table["date"].iloc[peak],
+            "changes": int((table["scenario_rate"].diff().fillna(0.0) != 0).sum()),
+            "dated": bool(loaded.dated),
+        }
     inputs = tuple(p for p in (loaded.path,) if p)
     name = f"brief-{who.code}-{loaded.name}" + (f"-{as_of.isoformat()}" if as_of else "")
     return Brief(
@@ -643,5 +693,5 @@ def brief(
         Path("reports") / name,
         flowset,
         inputs,
-        rate_history(history) if history is not None else None,
+        table,
     )

@@ -7,10 +7,10 @@ in the house style of a run, each with the exact table it draws; brief.pdf is ma
 PdfPages like report.pdf and, like it, has no dates or tool versions in its metadata, so the same inputs
 give the same bytes.
 
-brief.pdf has at most three pages: (1) the headline figures in words and the main products with their
-margins; (2) the products with the largest added duty and the margins against competitors; (3) with a
-response model the change in the partner's US sales, with a rate history the partner's rate over time,
-and the caveats and sources.
+brief.pdf has three pages: (1) the headline figures in words and the main products with their margins;
+(2) the products with the largest added duty and the margins against competitors; (3) with a response
+model the change in the partner's US sales, with a dated rulebook the partner's rate over time, and the
+caveats and sources (a fourth page when there is both a response and a rate history).
 """
 
 from __future__ import annotations
@@ -221,6 +221,19 @@ def response_sentence(figures: Mapping[str, Any]) -> str:
     )
 
 
+def history_sentence(figures: Mapping[str, Any]) -> str:
+    """The partner's rate over time, in words."""
+    if "history" not in figures:
+        return ""
+    h = figures["history"]
+    law = f"under {figures['scenario']['name']} as in force on each date" if h["dated"] else "over time"
+    return (
+        f"{law[0].upper()}{law[1:]}, {who(figures, owner=True)} effective rate went from {_pct(h['first_rate'])} "
+        f"on {h['from']} to {_pct(h['last_rate'])} on {h['to']}, in {count(h['changes'])} "
+        f"change{'s' if h['changes'] != 1 else ''}; its highest was {_pct(h['peak_rate'])} from {h['peak_date']}."
+    )
+
+
 def detail_sentence(figures: Mapping[str, Any]) -> str:
     """The level of the products, in words."""
     text = (
@@ -394,19 +407,35 @@ def _history(body: FigureBase, width: float, data: pd.DataFrame) -> None:
     ax.set_ylim(0, max(float(rates.max()) * 1.15, 1.0))
     ax.grid(True, axis="y")
     ax.grid(False, axis="x")
-    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%d %b %Y"))
+    ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
+    locator = mpl.dates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(locator))
+    ax.annotate(
+        f"{rates[-1]:.1f}%",
+        (dates[-1], rates[-1]),
+        xytext=(0, 5),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=chart_maker.VALUE_SIZE,
+        color=style.VERMILLION,
+    )
     ax.set_ylabel("Effective tariff rate, %")
 
 
 def history_chart(figures: Mapping[str, Any], history: pd.DataFrame, ctx: Context) -> Chart:
     """The partner's average (effective) tariff rate over time, a step at each dated change."""
+    law = (
+        f"{ctx.scenario} as in force on each date" if figures.get("history", {}).get("dated") else "each date"
+    )
     return Chart(
         name="brief_rate_history",
         title=f"Effective {ctx.importer} tariff rate on imports from {who(figures)} over time, %",
         subtitle=(
-            f"Duty ÷ imports on {who(figures, owner=True)} trade under the law in force on each date; each rate "
-            "holds until the next date."
+            f"{ctx.scenario_title}. Duty ÷ imports on {who(figures, owner=True)} trade under {law}, from "
+            f"{history['date'].iloc[0]} to {history['date'].iloc[-1]}; each rate holds until the next change."
         ),
         data=history.copy(),
         plot=lambda body, width: _history(body, width, history),
@@ -497,6 +526,7 @@ def to_markdown(figures: Mapping[str, Any], products: pd.DataFrame, top: int = M
         products_sentence(figures, products),
         measures_sentence(figures),
         response_sentence(figures),
+        history_sentence(figures),
     ):
         if sentence:
             lines += ["", sentence]
@@ -599,6 +629,7 @@ def _front(layout: Layout, figures: Mapping[str, Any], products: pd.DataFrame) -
         margin_sentence(figures),
         products_sentence(figures, products),
         response_sentence(figures),
+        history_sentence(figures),
     ):
         if text:
             items += layout.paragraph(text, BODY)

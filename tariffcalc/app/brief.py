@@ -337,7 +337,7 @@ def _weighted_margin(products: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def style_short(text: str | None, width: int = 40) -> str:
+def _short(text: str | None, width: int = 40) -> str:
     """A description cut at a word boundary to ``width`` characters ("…" when cut)."""
     text = " ".join((text or "").split())
     if len(text) <= width:
@@ -382,7 +382,7 @@ def _caveats(
         flagged = products[products["coarse_match"]].sort_values(
             "imports_usd", ascending=False, kind="stable"
         )
-        named = ", ".join(f"{row.hs} {style_short(row.description)}" for row in flagged.head(3).itertuples())
+        named = ", ".join(f"{row.hs} {_short(row.description)}" for row in flagged.head(3).itertuples())
         member, _ = _pair_arrays(result, partner.members)
         measures = sorted(m for m, mask in result.coarse_masks().items() if (mask & member).any())
         items.append(

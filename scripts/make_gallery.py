@@ -3,7 +3,8 @@
     python scripts/make_gallery.py
 
 runs the default job (``tariffcalc run``: liberation-day vs baseline-2024 on the bundled 2024 data, A4,
-top 15) in a temporary folder and copies the PNGs and report.pdf into reports/. gallery.json records the
+top 15) in a temporary folder and copies the PNGs and report.pdf into reports/, with the margins chart of
+``tariffcalc brief UKR`` (the same scenario) as brief-UKR.png. gallery.json records the
 SHA-256 of every copied file and of each chart's data (the CSV of the numbers it draws), with the
 matplotlib version that drew them; tests/test_reports.py checks that the gallery is current.
 """
@@ -21,6 +22,9 @@ import matplotlib
 
 from tariffcalc import __version__
 from tariffcalc.app import api
+from tariffcalc.app.brief import brief
+from tariffcalc.report import brief as brief_report
+from tariffcalc.report import charts
 from tariffcalc.report.charts import CHART_NAMES
 
 GALLERY = Path(__file__).resolve().parent.parent / "reports"
@@ -41,12 +45,20 @@ def build(folder: Path) -> dict[str, object]:
         files[f"{name}.png"] = _sha256(folder / f"{name}.png")
     shutil.copyfile(run / "report.pdf", folder / "report.pdf")
     files["report.pdf"] = _sha256(folder / "report.pdf")
+    chart_data = {name: _sha256(run / "charts" / f"{name}.csv") for name in CHART_NAMES}
+    ukraine = brief("UKR")
+    margins = brief_report.main_charts(ukraine.figures, ukraine.products)[1]
+    charts.write([margins], brief_report.context(ukraine.figures), run / "brief", formats=("png",))
+    shutil.copyfile(run / "brief" / f"{margins.name}.png", folder / "brief-UKR.png")
+    files["brief-UKR.png"] = _sha256(folder / "brief-UKR.png")
+    chart_data["brief-UKR"] = _sha256(run / "brief" / f"{margins.name}.csv")
     return {
-        "command": "tariffcalc run (liberation-day vs baseline-2024, bundled 2024 data, A4, top 15)",
+        "command": "tariffcalc run (liberation-day vs baseline-2024, bundled 2024 data, A4, top 15); "
+        "tariffcalc brief UKR (its margins chart)",
         "tariffcalc": __version__,
         "matplotlib": matplotlib.__version__,
         "files": files,
-        "chart_data": {name: _sha256(run / "charts" / f"{name}.csv") for name in CHART_NAMES},
+        "chart_data": chart_data,
     }
 
 

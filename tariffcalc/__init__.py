@@ -33,6 +33,7 @@ _API = {
     "timeline": "tariffcalc.app.studies",
     "gsim": "tariffcalc.app.studies",
     "refunds": "tariffcalc.app.studies",
+    "brief": "tariffcalc.app.brief",
     "validate": "tariffcalc.app.validate",
     # errors
     "TariffcalcError": "tariffcalc.errors",

@@ -247,6 +247,97 @@ def rates(scenario, partner, code, as_of, fmt) -> None:
         click.echo(shown.to_string(index=False, max_colwidth=40))
 
 
+@cli.command()
+@click.argument("partner")
+@click.argument("scenario", default="liberation-day")
+@click.option(
+    "--as-of", callback=_date, help="Evaluate the scenario on this date (YYYY-MM-DD) instead of its own."
+)
+@click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
+@click.option(
+    "--flows",
+    "flow_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Flow file(s), CSV or Parquet (see --source). Default: bundled 2024 US imports.",
+)
+@reading_options
+@click.option(
+    "--model",
+    type=click.Choice(["static", "armington"]),
+    default="static",
+    show_default=True,
+    help="armington: also the change in the partner's US sales by product (docs/model.md).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["2", "4", "6", "8", "10"]),
+    help="HS digits of the products. Default: the finest the data have for the partner.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 30),
+    default=8,
+    show_default=True,
+    help="Products shown in each chart (two charts of 8 fit on a page of brief.pdf).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Page size of brief.pdf.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder. Default: reports/brief-<partner>-<scenario>.",
+)
+@click.option("--force", is_flag=True, help="Write into an output folder that tariffcalc did not create.")
+@click.option("--no-bom", is_flag=True, help="Write CSV without the UTF-8 byte-order mark Excel needs.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def brief(
+    partner,
+    scenario,
+    as_of,
+    baseline,
+    flow_paths,
+    model,
+    level,
+    top,
+    paper,
+    out,
+    force,
+    no_bom,
+    quiet,
+    **reading,
+) -> None:
+    """What SCENARIO (default: liberation-day) means for PARTNER against its competitors.
+
+    PARTNER is an ISO3 code, a country name or a group (EU: its members summed, its competitors all
+    non-members). Writes products.csv (the partner's products at the finest level the data have, with the
+    competitors' added rate and the margin), summary.md, brief.pdf, the charts and manifest.json.
+    """
+    from tariffcalc.app.brief import brief as make_brief
+    from tariffcalc.report.brief import lead, margin_sentence
+
+    result = make_brief(
+        partner,
+        scenario,
+        list(flow_paths),
+        baseline,
+        as_of=as_of,
+        model=model,
+        level=int(level) if level else None,
+        reading=flow_options(**reading),
+    )
+    folder = result.write(out, force=force, bom=not no_bom, paper=paper, top=top)
+    if not quiet:
+        click.echo(lead(result.figures))
+        click.echo(margin_sentence(result.figures))
+        click.echo(f"\nWrote {folder}/")
+
+
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def scenarios(ctx: click.Context) -> None:

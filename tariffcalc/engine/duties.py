@@ -248,12 +248,23 @@ class Result:
             "added_rate": share(scen - base),
         }
 
+    def coarse_masks(self) -> dict[str, np.ndarray]:
+        """Each measure (of the scenario or the baseline) whose product list is finer than some pairs' codes:
+        a bool over pairs, True where the measure covers the pair's partner but a prefix of its list is finer
+        than the pair's code (the coarse-row rule treats such a pair as outside that prefix)."""
+        return {**_coarse_masks(self.baseline_schedule), **_coarse_masks(self.scenario_schedule)}
+
+    def coarse_pairs(self) -> np.ndarray:
+        """Pairs touched by the coarse-row rule of any measure (bool over pairs; see :meth:`coarse_masks`)."""
+        any_coarse = np.zeros(len(self.pair_value), dtype=bool)
+        for mask in self.coarse_masks().values():
+            any_coarse |= mask
+        return any_coarse
+
     def diagnostics(self) -> dict[str, object]:
         """Value touched by the coarse-row rule and by observed-rate fallbacks, and value whose rate was floored."""
-        masks = {**_coarse_masks(self.baseline_schedule), **_coarse_masks(self.scenario_schedule)}
-        any_coarse = np.zeros(len(self.pair_value), dtype=bool)
-        for mask in masks.values():
-            any_coarse |= mask
+        masks = self.coarse_masks()
+        any_coarse = self.coarse_pairs()
         tiers: dict[str, float] = {}
         for schedule in (self.scenario_schedule, self.baseline_schedule):
             if schedule.observed_tier is not None:

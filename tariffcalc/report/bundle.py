@@ -1,6 +1,6 @@
 """The one writer of an output folder ("bundle"): tables as spreadsheet-safe CSV, charts, and a manifest.
 
-Every command that writes a folder (``run``, ``compare``, ``sweep``, ``timeline``, ``gsim``) ends here,
+Every command that writes a folder (``run``, ``compare``, ``sweep``, ``timeline``, ``gsim``, ``brief``) ends here,
 so every folder carries the same ``manifest.json``: the tool and its version, the Python and pandas
 versions, the time, each input file with its SHA-256, and what the command was asked to do.
 """
@@ -17,13 +17,15 @@ import pandas as pd
 
 from tariffcalc._version import __version__
 from tariffcalc.report.tables import write_csv
-from tariffcalc.util.files import MANIFEST, prepare_output_dir, write_json
+from tariffcalc.util.files import MANIFEST, prepare_output_dir, write_bytes, write_json
 from tariffcalc.util.hashing import sha256_file
 
 
 def input_entries(flowset: Any = None, files: Iterable[str | Path] = ()) -> list[dict[str, Any]]:
     """The ``inputs`` of a manifest: the flow files a :class:`FlowSet` read (with their rows) and other files."""
-    entries = [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in (flowset.files if flowset else [])]
+    entries = [
+        {"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in (flowset.files if flowset else [])
+    ]
     entries += [{"path": str(p), "sha256": sha256_file(p)} for p in files]
     return entries
 
@@ -50,9 +52,11 @@ def write_bundle(
     drawn: tuple[list, Any] | None = None,
     force: bool = False,
     bom: bool = True,
+    files: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write ``tables`` (file stem → DataFrame) as CSV into ``out``, the charts of ``drawn`` = (charts,
-    context) beside them (PNG, PDF and each chart's data as CSV), then manifest.json; return the folder.
+    context) beside them (PNG, PDF and each chart's data as CSV), the ready-made ``files`` (file name →
+    bytes: a summary.md, a PDF report), then manifest.json; return the folder.
 
     ``protect`` are input files that must not lie inside ``out`` (:func:`prepare_output_dir`).
     """
@@ -63,5 +67,7 @@ def write_bundle(
         from tariffcalc.report import charts
 
         charts.write(*drawn, folder, bom=bom)
+    for name, data in (files or {}).items():
+        write_bytes(folder / name, data)
     write_json(folder / MANIFEST, dict(manifest_data))
     return folder

@@ -36,7 +36,9 @@ EU_FLOOR = "https://www.nnrglobal.com/insight/new-higher-reciprocal-tariffs-star
 SWISS = "https://nnrglobal.com/insight/new-reciprocal-rate-for-switzerland-and-liechtenstein-retroactive"
 KOREA = "https://govinfo.gov/content/pkg/FR-2025-12-04/html/2025-21940.htm"
 BRAZIL = "https://govinfo.gov/content/pkg/FR-2025-08-05/html/2025-14896.htm"
-BRAZIL_NOV = "https://particle.news/story/us-lifts-40-surtax-on-key-brazilian-farm-goods-including-coffee-and-beef"
+BRAZIL_NOV = (
+    "https://particle.news/story/us-lifts-40-surtax-on-key-brazilian-farm-goods-including-coffee-and-beef"
+)
 INDIA = "https://content.govdelivery.com/accounts/USDHSCBP/bulletins/4090d47"
 EO14193 = "https://en.wikisource.org./wiki/Page:Executive_Order_14193.pdf/1"
 EO14231 = "https://govinfo.gov/content/pkg/CDOC-119hdoc26/html/CDOC-119hdoc26.htm"
@@ -45,7 +47,9 @@ EO14289 = "https://www.govinfo.gov/content/pkg/FR-2025-05-02/html/2025-07835.htm
 STEEL = "https://govinfo.gov/content/pkg/FR-2025-02-18/html/2025-02833.htm"
 P10947 = "https://www.internationaltradeinsights.com/2025/06/amendment-to-imports-of-aluminum-and-steel-increases-232-tariffs-to-50/"
 UK_METALS = "https://particle.news/story/us-doubles-steel-and-aluminum-tariffs-to-50-exempting-uk"
-CONTENT_FAQ = "https://gsm.international/recent-cbp-section-232-steel-and-aluminum-tariff-faq-updates-of-interest"
+CONTENT_FAQ = (
+    "https://gsm.international/recent-cbp-section-232-steel-and-aluminum-tariff-faq-updates-of-interest"
+)
 P11021 = "https://www.ashurstperkinscoie.com/en/insights/restructured-and-additional-section-232-tariffs-on-aluminum-steel-and-copper/"
 AUTOS = "https://www.govinfo.gov/content/pkg/FR-2025-04-03/html/2025-05930.htm"
 AUTO_FAQ = "https://www.cbp.gov/trade/programs-administration/entry-summary/section-232-additional-faqs-autos"
@@ -143,7 +147,14 @@ CASES = [
     Case("CHN", TOY, "2025-02-10", 0.10, "fentanyl 10 % (EO 14195, from 4 Feb)", EO14195),
     Case("CHN", TOY, "2025-03-10", 0.20, "fentanyl 10 + 10 (EO 14228, from 4 Mar)", EO14228),
     Case("CHN", TOY, "2025-04-06", 0.30, "fentanyl 20 + reciprocal 10", EO14257),
-    Case("CHN", TOY, "2025-04-09", 1.04, "fentanyl 20 + reciprocal 84 (EO 14259 replaced Annex I's 34)", EO14259),
+    Case(
+        "CHN",
+        TOY,
+        "2025-04-09",
+        1.04,
+        "fentanyl 20 + reciprocal 84 (EO 14259 replaced Annex I's 34)",
+        EO14259,
+    ),
     Case("CHN", TOY, "2025-04-12", 1.45, "fentanyl 20 + reciprocal 125 (EO 14266)", EO14266),
     Case("CHN", TOY, "2025-05-20", 0.30, "fentanyl 20 + reciprocal 10 (EO 14298, Geneva)", EO14298),
     Case("CHN", TOY, "2025-11-15", 0.20, "fentanyl cut to 10 from 10 Nov 2025 + reciprocal 10", CHINA_NOV),
@@ -188,7 +199,14 @@ CASES = [
         "Japan autos 15 % all-in; Section 122 not on 232 goods (9903.03.06)",
         S122,
     ),
-    Case("JPN", PART, "2025-04-09", 0.0, "auto parts out of the reciprocal tariff from 5 Apr (9903.01.33)", AUTO_FAQ),
+    Case(
+        "JPN",
+        PART,
+        "2025-04-09",
+        0.0,
+        "auto parts out of the reciprocal tariff from 5 Apr (9903.01.33)",
+        AUTO_FAQ,
+    ),
     Case("JPN", PART, "2025-05-10", 0.25, "Section 232 auto parts 25 % from 3 May", AUTOS),
     Case(
         "JPN",
@@ -218,7 +236,14 @@ CASES = [
         EO14193,
     ),
     Case("CAN", CRUDE, "2026-03-01", 0.0, "energy is on the Section 122 exempt list", S122),
-    Case("CAN", "4407130000", "2025-11-01", 0.10, "softwood lumber 232 10 %; out of the Canada IEEPA duty", WOOD),
+    Case(
+        "CAN",
+        "4407130000",
+        "2025-11-01",
+        0.10,
+        "softwood lumber 232 10 %; out of the Canada IEEPA duty",
+        WOOD,
+    ),
     # --- Steel and aluminium
     Case("DEU", "7208510030", "2025-06-10", 0.50, "steel 50 %; EU paid 0 in 2024 (TRQ), so 50 added", P10947),
     Case("GBR", "7208103000", "2025-06-10", 0.25, "UK steel 25 % (Economic Prosperity Deal)", UK_METALS),
@@ -236,8 +261,10 @@ CASES = [
         "VNM",
         AL_DERIVATIVE,
         "2025-09-01",
-        lambda: 0.50 * metal(AL_DERIVATIVE, "aluminum_share")
-        + 0.20 * (1 - metal(AL_DERIVATIVE, "aluminum_share")),
+        lambda: (
+            0.50 * metal(AL_DERIVATIVE, "aluminum_share")
+            + 0.20 * (1 - metal(AL_DERIVATIVE, "aluminum_share"))
+        ),
         "aluminium 50 % on content + Vietnam's 20 % on the rest",
         P10947,
     ),
@@ -245,12 +272,21 @@ CASES = [
         "VNM",
         AL_DERIVATIVE,
         "2026-03-01",
-        lambda: 0.50 * metal(AL_DERIVATIVE, "aluminum_share")
-        + 0.10 * (1 - metal(AL_DERIVATIVE, "aluminum_share")),
+        lambda: (
+            0.50 * metal(AL_DERIVATIVE, "aluminum_share")
+            + 0.10 * (1 - metal(AL_DERIVATIVE, "aluminum_share"))
+        ),
         "aluminium 50 % on content + Section 122 10 % on the rest",
         S122,
     ),
-    Case("VNM", AL_DERIVATIVE, "2026-05-01", 0.25, "annex I-B from 6 Apr 2026: 25 % on full value, no S122", P11021),
+    Case(
+        "VNM",
+        AL_DERIVATIVE,
+        "2026-05-01",
+        0.25,
+        "annex I-B from 6 Apr 2026: 25 % on full value, no S122",
+        P11021,
+    ),
     # --- Informational materials, US goods returned
     Case("FRA", ART, "2025-04-09", 0.0, "art (ch. 97) is informational material: no IEEPA duty", INFO),
     Case("FRA", ART, "2025-09-01", 0.0, "no EU floor on art", INFO),
@@ -295,7 +331,14 @@ CASES = [
         "upholstered furniture 232 25 % + China fentanyl 10 % (reciprocal out)",
         WOOD,
     ),
-    Case("TWN", "8471804000", "2026-02-01", 0.25, "advanced semiconductors 232 25 %; out of the reciprocal", SEMIS),
+    Case(
+        "TWN",
+        "8471804000",
+        "2026-02-01",
+        0.25,
+        "advanced semiconductors 232 25 %; out of the reciprocal",
+        SEMIS,
+    ),
 ]
 
 
@@ -382,7 +425,9 @@ def test_canadian_crude_shows_the_legal_rate_and_the_claim_share(rulebook, basel
     assert not parts["ieepa-fentanyl-canada-35"]["applies"]
 
 
-def test_canadian_steel_before_june_2025_pays_fentanyl_on_unclaimed_and_232_on_claimed_value(rulebook, baseline):
+def test_canadian_steel_before_june_2025_pays_fentanyl_on_unclaimed_and_232_on_claimed_value(
+    rulebook, baseline
+):
     # EO 14289 (4 March - 3 June 2025): a good subject to the Canada IEEPA duty is not also subject to
     # Section 232 steel; USMCA-claimed value is not subject to the IEEPA duty, so it pays Section 232.
     code = "7208370060"

@@ -7,7 +7,7 @@ scripts/build_data.py and scripts/build_rulebook_data.py). Run it after either o
 
     python scripts/build_rulebook_views.py
 
-Every view keeps the `hs` and `effective` columns of its source rows and adds `view_of` (the source file),
+Every view keeps the `hs`, `effective` and `expires` columns of its source rows and adds `view_of` (the source file),
 so a view can always be traced back and rebuilt; never edit a view by hand.
 """
 
@@ -46,15 +46,38 @@ def _all_rows(frame: pd.DataFrame) -> pd.Series:
 
 # (view, source, rows kept, keep the source's `effective` dates?)
 VIEWS: list[tuple[str, str, Rows, bool]] = [
-    # Section 232 steel/aluminium derivatives of 2025: those of chapters 73/76 pay on their full value,
-    # those outside pay on their metal content (CBP FAQ of 21 March 2025; CSMS #65236374).
-    ("s232_steel_derivatives_ch73.csv", "s232_steel_derivatives.csv", _chapter_in("72", "73"), True),
-    ("s232_steel_derivatives_content.csv", "s232_steel_derivatives.csv", _chapter_not_in("72", "73"), True),
-    ("s232_aluminum_derivatives_ch76.csv", "s232_aluminum_derivatives.csv", _chapter_in("76"), True),
-    ("s232_aluminum_derivatives_content.csv", "s232_aluminum_derivatives.csv", _chapter_not_in("76"), True),
+    # Section 232 steel/aluminium derivatives of 2025: those of chapters 72/73 (steel) and 76 (aluminium)
+    # pay on their full value, those outside on their metal content (CBP FAQ of 21 March 2025; CSMS
+    # #65236374).
+    (
+        "s232_steel_derivatives_ch73.csv",
+        "s232_steel_aluminum_2025.csv",
+        _both(_both(_column("metal", "steel"), _column("category", "derivative")), _chapter_in("72", "73")),
+        True,
+    ),
+    (
+        "s232_steel_derivatives_content.csv",
+        "s232_steel_aluminum_2025.csv",
+        _both(
+            _both(_column("metal", "steel"), _column("category", "derivative")), _chapter_not_in("72", "73")
+        ),
+        True,
+    ),
+    (
+        "s232_aluminum_derivatives_ch76.csv",
+        "s232_steel_aluminum_2025.csv",
+        _both(_both(_column("metal", "aluminum"), _column("category", "derivative")), _chapter_in("76")),
+        True,
+    ),
+    (
+        "s232_aluminum_derivatives_content.csv",
+        "s232_steel_aluminum_2025.csv",
+        _both(_both(_column("metal", "aluminum"), _column("category", "derivative")), _chapter_not_in("76")),
+        True,
+    ),
     # EO 14257 sec. 3(b): auto parts subject to Proclamation 10908 were out of the reciprocal tariff from
     # 5 April 2025 although their Section 232 duty began on 3 May (CBP Section 232 auto FAQ): undated.
-    ("s232_auto_parts_eo14257.csv", "s232_auto_parts.csv", _all_rows, False),
+    ("s232_auto_parts_eo14257.csv", "s232_auto_parts_2025.csv", _all_rows, False),
     # Proclamation 11021 (6 April 2026): annex I-A 50 % (UK 25 % on steel/aluminium, not copper), I-B 25 %
     # (UK 15 %), III 15 % all-in; annex II goods left Section 232.
     (
@@ -91,7 +114,8 @@ def build(lists: Path = LISTS) -> list[Path]:
         frame = pd.read_csv(lists / source, dtype=str, keep_default_na=False)
         kept = frame.loc[rows(frame)]
         out = pd.DataFrame({"hs": kept["hs"]})
-        out["effective"] = kept["effective"] if dated and "effective" in kept else ""
+        for column in ("effective", "expires"):
+            out[column] = kept[column] if dated and column in kept else ""
         out["view_of"] = source
         out = out.drop_duplicates("hs").sort_values("hs")
         out.to_csv(lists / view, index=False, lineterminator="\n")

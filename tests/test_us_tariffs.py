@@ -494,7 +494,7 @@ def test_test_codes_sit_where_the_cases_assume():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="data/lists/s232_auto_parts.csv lists the whole heading 8471 (from the Budget Lab's "
+    reason="data/lists/s232_auto_parts_2025.csv lists the whole heading 8471 (from the Budget Lab's "
     "s232_auto_parts.txt), so every computer, laptops included, pays the 25 % auto-parts duty from "
     "3 May 2025; laptops (8471.30) are not automobile parts: the list needs checking against the annex.",
 )

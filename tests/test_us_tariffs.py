@@ -501,3 +501,42 @@ def test_test_codes_sit_where_the_cases_assume():
 def test_laptops_are_not_auto_parts(rulebook, baseline):
     parts = components(explain(rulebook, "CHE", "8471300100", as_of=D("2025-09-01"), baseline=baseline))
     assert not parts["s232-auto-parts"]["applies"]
+
+
+# ------------------------------------------------------------- what the engine cannot do yet (strict xfail)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="explain's reason for a usmca_exempt measure speaks of USMCA claims for any partner: for China it "
+    "says '0.0% of CHN's imports of this code claimed it in , so it is charged on the other 100.0%' "
+    "(empty month; USMCA concerns Canada and Mexico only)",
+)
+def test_usmca_wording_only_for_canada_and_mexico(rulebook, baseline):
+    parts = components(explain(rulebook, "CHN", TOY, as_of=D("2026-08-01"), baseline=baseline))
+    assert "USMCA" not in parts["s301-forced-labor"]["reason"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="explain() (and `tariffcalc explain`/`run`) give no warning for a date after the rulebook's "
+    "documented_to; only `timeline` warns (app/studies.py _documented_warning)",
+)
+def test_explain_after_the_documented_date_warns(rulebook, baseline):
+    result = explain(rulebook, "CHN", TOY, as_of=D("2027-02-01"), baseline=baseline)
+    assert any("2026-12-04" in warning for warning in result.get("warnings", []))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the scenario language cannot charge a different value share on the USMCA-claimed part of a "
+    "pair than on the rest: a USMCA car pays 25 % on its non-US content only (Proclamation 10908), a "
+    "non-claiming one on full value; one measure has one value_share and usmca_exempt drops the claimed "
+    "part entirely, so s232-autos charges full value on both",
+)
+def test_usmca_cars_pay_the_autos_duty_on_non_us_content(rulebook, baseline):
+    # expected with the Budget Lab's flat US-content assumption for USMCA vehicles (0.40):
+    # 25 % × (1 − c) + 25 % × (1 − 0.40) × c, c = the code's USMCA claim share that month
+    c = claimed("MEX", "2025-09", "8703230190")
+    result = explain(rulebook, "MEX", "8703230190", as_of=D("2025-09-01"), baseline=baseline)
+    assert result["added_rate"] == pytest.approx(0.25 * (1 - c) + 0.25 * 0.60 * c)

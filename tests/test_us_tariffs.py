@@ -517,12 +517,8 @@ def test_usmca_wording_only_for_canada_and_mexico(rulebook, baseline):
     assert "USMCA" not in parts["s301-forced-labor"]["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="explain() (and `tariffcalc explain`/`run`) give no warning for a date after the rulebook's "
-    "documented_to; only `timeline` warns (app/studies.py _documented_warning)",
-)
 def test_explain_after_the_documented_date_warns(rulebook, baseline):
+    # a date past documented_to runs, with a warning naming the last documented date
     result = explain(rulebook, "CHN", TOY, as_of=D("2027-02-01"), baseline=baseline)
     assert any("2026-12-04" in warning for warning in result.get("warnings", []))
 

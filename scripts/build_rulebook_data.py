@@ -419,6 +419,13 @@ def build_fentanyl(shared: Path) -> dict[str, pd.DataFrame]:
 # ----------------------------------------------------------------------------------------- Section 232
 
 
+NOT_AUTO_PARTS = ("8471",)
+"""Tracker auto-parts prefixes left out: the whole heading 8471 (computers). Census entry data show
+8471.50.0150 from Taiwan and Mexico entered duty-free throughout 2025-26 (rate provisions 10/19, about $0
+of duty on $5-12 bn a month: the Budget Lab's own "Trackerover diagnostic" of 28 April 2026), so the
+auto-parts duty was not collected on computers; kept, every laptop would pay 25 % from 3 May 2025."""
+
+
 def build_s232(shared: Path) -> dict[str, pd.DataFrame]:
     """The Section 232 product lists: metals 2025 (with articles), auto and truck parts, semiconductors,
     and the 2026 metals annexes (copper: see check_copper)."""
@@ -427,9 +434,10 @@ def build_s232(shared: Path) -> dict[str, pd.DataFrame]:
         ("s232_auto_parts_2025.csv", "s232_auto_parts.txt", S232_AUTO_PARTS),
         ("s232_trucks_parts.csv", "s232_mhd_parts.txt", S232_TRUCK_PARTS),
     ):
-        out[name] = product_list(
-            pd.DataFrame({"hs": tracker_codes(shared, source), "effective": effective}), [], name
-        )
+        codes = tracker_codes(shared, source)
+        if name == "s232_auto_parts_2025.csv":
+            codes = codes[~codes.isin(NOT_AUTO_PARTS)]
+        out[name] = product_list(pd.DataFrame({"hs": codes, "effective": effective}), [], name)
     semi = tracker(shared, "s232_semi_products.csv")
     out["s232_semiconductors.csv"] = product_list(
         pd.DataFrame({"hs": semi["hts10"], "effective": S232_SEMIS, "description": semi["description"]}),
@@ -452,7 +460,7 @@ def build_s232(shared: Path) -> dict[str, pd.DataFrame]:
         "s232_metals_2026",
     )
     for name, n in (
-        ("s232_auto_parts_2025.csv", 130),
+        ("s232_auto_parts_2025.csv", 129),
         ("s232_trucks_parts.csv", 182),
         ("s232_semiconductors.csv", 10),
         ("s232_metals_2026.csv", 799),

@@ -492,12 +492,6 @@ def test_test_codes_sit_where_the_cases_assume():
     assert in_list("fentanyl_energy_canada.csv", CRUDE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data/lists/s232_auto_parts_2025.csv lists the whole heading 8471 (from the Budget Lab's "
-    "s232_auto_parts.txt), so every computer, laptops included, pays the 25 % auto-parts duty from "
-    "3 May 2025; laptops (8471.30) are not automobile parts: the list needs checking against the annex.",
-)
 def test_laptops_are_not_auto_parts(rulebook, baseline):
     parts = components(explain(rulebook, "CHE", "8471300100", as_of=D("2025-09-01"), baseline=baseline))
     assert not parts["s232-auto-parts"]["applies"]
@@ -506,12 +500,6 @@ def test_laptops_are_not_auto_parts(rulebook, baseline):
 # ------------------------------------------------------------- what the engine cannot do yet (strict xfail)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="explain's reason for a usmca_exempt measure speaks of USMCA claims for any partner: for China it "
-    "says '0.0% of CHN's imports of this code claimed it in , so it is charged on the other 100.0%' "
-    "(empty month; USMCA concerns Canada and Mexico only)",
-)
 def test_usmca_wording_only_for_canada_and_mexico(rulebook, baseline):
     parts = components(explain(rulebook, "CHN", TOY, as_of=D("2026-08-01"), baseline=baseline))
     assert "USMCA" not in parts["s301-forced-labor"]["reason"]

@@ -81,7 +81,7 @@ def _reason(m: MeasureRates, partner: str, code: str, cell: str, on: dt.date) ->
         if m.usmca_claimed is not None:
             charged /= max(1.0 - float(m.usmca_claimed[0]), 1e-12)
         parts.append(f"charged on {charged:.1%} of the value ({share.label})")
-    if m.usmca_claimed is not None:
+    if m.usmca_claimed is not None and m.usmca_month:  # a Canadian or Mexican good (the month is set)
         claimed = float(m.usmca_claimed[0])
         parts.append(
             f"goods claiming USMCA preference are exempt: {claimed:.1%} of {partner}'s imports of this code "

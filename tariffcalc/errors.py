@@ -1,18 +1,28 @@
 """Domain exceptions of tariffcalc.
 
 Library code raises these; the command line turns each into one line on stderr (``Error: …``) and exit
-code 1. Every message says *what* is wrong, *where* (file, line, key) and, when we can tell, *how to fix
-it*, so a user never needs the traceback.
+code 2, in one place (``tariffcalc.app.cli._Group``). Every message says *what* is wrong, *where* (file,
+line, key) and, when we can tell, *how to fix it*, so a user never needs the traceback. An error about
+one argument of a library call names it in ``parameter`` (``"out"``, ``"year"``); the command line then
+names the option (``--out``) in front of the message.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 
 
 class TariffcalcError(Exception):
-    """Base class of every error that tariffcalc reports to a user."""
+    """Base class of every error that tariffcalc reports to a user.
+
+    ``parameter`` is the name of the library argument at fault, if one is (the CLI shows its option).
+    """
+
+    def __init__(self, message: str = "", *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class ScenarioError(TariffcalcError):
@@ -43,6 +53,36 @@ class ModelError(TariffcalcError):
 class NotClean(ValueError):
     """Internal signal of the streaming reader: a chunk needs the careful reader (the message says the
     first thing found wrong). Never reaches a user."""
+
+
+_OS_REASONS = {
+    errno.EACCES: "permission denied: check the permissions, or choose a place you may write to",
+    errno.EPERM: "operation not permitted: check the permissions, or choose another place",
+    errno.EROFS: "the file system is read-only: choose a place you may write to",
+    errno.ENOSPC: "the disk is full: free some space, or choose another disk",
+    errno.EDQUOT: "the disk quota is exceeded: free some space, or choose another disk",
+    errno.ENAMETOOLONG: "the name is too long for the file system: choose a shorter one",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENOENT: "it does not exist: check the path",
+    errno.ELOOP: "too many symbolic links: check the path",
+    errno.EEXIST: "it already exists",
+    errno.EBUSY: "it is in use by another program: close it, or choose another name",
+    errno.EXDEV: "it lies on another file system",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error means for a user and what to do, in words (no errno numbers)."""
+    reason = _OS_REASONS.get(exc.errno or -1)
+    if reason:
+        return reason
+    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: line ends (and the spaces around them) become single spaces."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:

@@ -379,7 +379,7 @@ def test_run_with_map_units_and_strict(tmp_path, scenario):
     strict = CliRunner().invoke(
         cli, [*base, *maps, "--units", "thousands", "--out", str(tmp_path / "s"), "--strict"]
     )
-    assert strict.exit_code == 1
+    assert strict.exit_code == 2
     assert strict.stderr.startswith(
         f"Error: --strict: 2 row(s) rejected ($4,500.00 of $13,529,000.00): {flows}:5:HS code"
     )

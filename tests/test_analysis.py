@@ -147,7 +147,7 @@ def test_cli_compare_sweep_timeline_on_the_default_data(tmp_path):
     rates = swept[swept["figure"] == "added_rate"].set_index("measure.universal-10.rate")["value"]
     assert rates.to_dict() == pytest.approx({0.0: 0.0, 0.1: 0.1, 0.2: 0.2})  # uniform rate = added rate
     result = runner.invoke(cli, ["sweep", "universal-10", "--param", "measure.universal-ten.rate=0:1:2"])
-    assert result.exit_code == 1 and "measure.universal-10.rate" in result.output
+    assert result.exit_code == 2 and "measure.universal-10.rate" in result.output
     result = runner.invoke(
         cli, ["timeline", "us-2025", "--year", "2025", "--out", str(tmp_path / "t"), "--quiet"]
     )

@@ -323,13 +323,13 @@ def test_strict_turns_any_reject_into_an_error():
 
 
 def test_run_never_overwrites_and_reports_every_bad_file(tmp_path):
-    """Through the command line: exit 1 and one line for unreadable files, rejects.csv for the others."""
+    """Through the command line: exit 2 and one line for unreadable files, rejects.csv for the others."""
     runner = CliRunner()
     for name, message in ERRORS.items():
         path = tmp_path / name
         shutil.copy(BAD / name, path)
         result = runner.invoke(cli, ["run", "--flows", str(path), "--out", str(tmp_path / "out"), "--quiet"])
-        assert result.exit_code == 1, name
+        assert result.exit_code == 2, name
         assert result.stderr == f"Error: {message.format(path=path)}\n"
         assert path.read_bytes() == (BAD / name).read_bytes()
 
@@ -342,14 +342,14 @@ def test_validate_lists_problems_with_file_line_and_column():
     assert [(p["kind"], p["rows"]) for p in report["problems"]] == [("missing", 1), ("suppressed", 1)]
     assert report["problems"][1]["examples"][0]["where"] == f"{path}:2:value_usd"
     strict = CliRunner().invoke(cli, ["validate", str(path), "--strict"])
-    assert strict.exit_code == 1
+    assert strict.exit_code == 2
     assert strict.stderr == "Error: --strict: 2 row(s) rejected.\n"
 
 
 def test_validate_goes_on_after_an_unreadable_file():
     empty, good = BAD / "empty.csv", BAD / "bom_crlf.csv"
     result = CliRunner().invoke(cli, ["validate", str(empty), str(good)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"Cannot read: {empty}: the file is empty" in result.stdout
     assert (
         f"{good}: canonical (auto-detected from columns partner, hs, value_usd); utf-8 with BOM"

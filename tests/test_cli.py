@@ -99,7 +99,7 @@ def test_run_refuses_a_folder_it_did_not_write(inputs, tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("precious")
     result = CliRunner().invoke(cli, ["run", str(scenario), "--flows", str(flows), "--out", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "did not write" in result.output and "--force" in result.output
     assert (out / "notes.txt").read_text() == "precious"
 
@@ -165,14 +165,14 @@ def test_scenarios_list_and_show():
     assert ids[0] == "observed-2024" and "s232-autos" in ids
 
 
-def test_domain_errors_are_one_line_with_exit_1():
+def test_domain_errors_are_one_line_with_exit_2():
     result = CliRunner().invoke(cli, ["explain", "liberation-dya", "--partner", "UKR", "--hs", "61"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("Error: Unknown scenario 'liberation-dya'")
     assert "Did you mean 'liberation-day'" in result.output
     assert "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["explain", "liberation-day", "--partner", "Germny", "--hs", "61"])
-    assert result.exit_code == 1 and "Germany" in result.output
+    assert result.exit_code == 2 and "Germany" in result.output
 
 
 def test_usage_errors_exit_2():
@@ -212,7 +212,7 @@ def test_python_dash_m_reports_errors_on_stderr(tmp_path):
         timeout=120,
         check=False,
     )
-    assert completed.returncode == 1
+    assert completed.returncode == 2
     assert completed.stderr.startswith("Error: Unknown scenario 'nope'") and completed.stdout == ""
 
 

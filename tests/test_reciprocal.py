@@ -104,4 +104,4 @@ def test_cli_formats_and_scenario_round_trip(tmp_path):
 
 def test_bad_parameters_are_clear_errors():
     result = CliRunner().invoke(cli, ["reciprocal", "--phi", "0"])
-    assert result.exit_code == 1 and "must be positive" in result.output
+    assert result.exit_code == 2 and "must be positive" in result.output

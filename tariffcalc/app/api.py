@@ -186,7 +186,26 @@ def write_outputs(
     inputs = [Path(f.path) for f in flowset.files]
     if result.scenario.path:
         inputs.append(result.scenario.path)
-    out = files.prepare_output_dir(out, inputs, force=force)
+    with files.output_folder(out, inputs, force=force) as staging:
+        figures = _write_run(
+            result, flowset, staging.path, bom, charts, formats, top, paper, progress, response
+        )
+    return figures
+
+
+def _write_run(
+    result: duties.Result,
+    flowset: FlowSet,
+    out: Path,
+    bom: bool,
+    charts: bool,
+    formats: tuple[str, ...],
+    top: int,
+    paper: str,
+    progress: Progress,
+    response: Any,
+) -> dict[str, Any]:
+    """The files of :func:`write_outputs`, written into ``out`` (the staging folder), manifest last."""
     progress.step("tables")
     source = response if response is not None else result
     by_partner = source.by_partner()
@@ -215,7 +234,7 @@ def write_outputs(
     if response is not None:
         options["model"] = response.parameters.describe()
     _write_reports(result, flowset, out, figures, frames, {**options, "bom": bom}, progress)
-    files.write_json(out / files.MANIFEST, _manifest(result, flowset, options))
+    files.write_manifest(out, _manifest(result, flowset, options))
     return figures
 
 

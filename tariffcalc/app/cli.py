@@ -1,12 +1,17 @@
 """The ``tariffcalc`` command line: each command parses its options, calls one library function, prints.
 
-Domain errors (:class:`tariffcalc.errors.TariffcalcError`) become one ``Error: …`` line and exit code 1
-in one place (:class:`_Group`); ``--debug`` shows the traceback instead. Heavy libraries (pandas) are
-imported inside the commands, so ``tariffcalc --help`` is instant.
+Every error a user can cause ends as one ``Error: …`` line on stderr and exit status 2, mapped in one
+place (:class:`_Group`): a domain error (:class:`tariffcalc.errors.TariffcalcError`) in its own words,
+after the option it is about (``--out: …``); an operating-system error (a full disk, a file that cannot
+be read), input nested too deeply to read, or memory running out, in words. Option parsing errors are
+click's usage errors, also exit 2. Exit status 1 is left to the unexpected (a bug: a traceback, please
+report it). ``--debug`` shows the traceback instead of the one line. Heavy libraries (pandas) are imported
+inside the commands, so ``tariffcalc --help`` is instant.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -19,19 +24,62 @@ from tariffcalc.app.cli_analysis import compare, parse_date, reciprocal, refunds
 from tariffcalc.app.cli_model import OPTION_NAMES as MODEL_OPTIONS
 from tariffcalc.app.cli_model import gsim, model_options
 from tariffcalc.app.cli_validate import echo_reading, flow_options, reading_options, validate
-from tariffcalc.errors import TariffcalcError
+from tariffcalc.errors import TariffcalcError, one_line, os_reason
+
+EXIT_USER_ERROR = 2
+"""Exit status of every error a user can cause (click's usage errors use the same)."""
+
+
+class UserError(click.ClickException):
+    """One ``Error: …`` line on stderr and exit status 2."""
+
+    exit_code = EXIT_USER_ERROR
 
 
 class _Group(click.Group):
-    """Turns domain errors into ``click.ClickException`` (exit 1, one line on stderr)."""
+    """The one place where exceptions become messages: one line on stderr, exit status 2 (see the module)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except TariffcalcError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            raise click.ClickException(str(exc)) from None
+        except click.ClickException:
+            raise
+        except (TariffcalcError, OSError, RecursionError, MemoryError) as exc:
+            if (ctx.obj and ctx.obj.get("debug")) or getattr(exc, "errno", None) == errno.EPIPE:
+                raise  # a closed pipe (`| head`): click ends quietly
+            raise UserError(one_line(_message(ctx, exc))) from None
+
+
+def _message(ctx: click.Context, exc: BaseException) -> str:
+    """What ``exc`` says to a user of the command line."""
+    if isinstance(exc, TariffcalcError):
+        option = _option(ctx, exc.parameter)
+        return f"{option}: {exc}" if option else str(exc)
+    if isinstance(exc, OSError):
+        names = " → ".join(str(n) for n in (exc.filename, exc.filename2) if n)
+        return f"{names or 'A file'}: {os_reason(exc)}."
+    if isinstance(exc, RecursionError):
+        return (
+            "An input is nested too deeply to read (lists or tables inside each other hundreds of levels "
+            "deep); simplify it."
+        )
+    return (
+        "Not enough memory for this command; give it less data (or a smaller sweep), or use a larger machine."
+    )
+
+
+def _option(ctx: click.Context, parameter: str | None) -> str:
+    """The option (``--out``) or argument (``SCENARIO``) of the invoked command for a library parameter."""
+    if not parameter:
+        return ""
+    name = ctx.invoked_subcommand
+    command = ctx.command.get_command(ctx, name) if name and isinstance(ctx.command, click.Group) else None
+    for param in command.params if command is not None else ():
+        if param.name == parameter:
+            if isinstance(param, click.Option):
+                return max(param.opts, key=len)
+            return param.human_readable_name
+    return ""
 
 
 _date = parse_date

@@ -36,7 +36,7 @@ def _options() -> list:
             show_default=True,
             help="What the amounts in the flow files are in; converted to US dollars.",
         ),
-        click.option("--strict", is_flag=True, help="Any rejected row is an error (exit status 1)."),
+        click.option("--strict", is_flag=True, help="Any rejected row is an error (exit status 2)."),
     ]
 
 
@@ -72,11 +72,12 @@ def validate(flows, scenario, source, mapping, units, strict, as_json) -> None:
     """Check FLOWS files without computing: rows, partners, products, value, and every problem.
 
     Problems are grouped by kind with examples as file:line:column. With --scenario, also the share of
-    value whose codes are at least as fine as the scenario's product lists. Exit status 1 when a file
+    value whose codes are at least as fine as the scenario's product lists. Exit status 2 when a file
     cannot be read (or, with --strict, when any row is rejected).
     """
     from tariffcalc.app.validate import to_text
     from tariffcalc.app.validate import validate as check
+    from tariffcalc.errors import FlowsError
 
     options = flow_options(source, mapping, units, strict)
     del options["strict"]
@@ -84,6 +85,6 @@ def validate(flows, scenario, source, mapping, units, strict, as_json) -> None:
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else to_text(report))
     rejected = report["totals"]["rejected_rows"]
     if report["errors"]:
-        raise click.ClickException(f"{len(report['errors'])} of {len(flows)} file(s) cannot be read.")
+        raise FlowsError(f"{len(report['errors'])} of {len(flows)} file(s) cannot be read.")
     if strict and rejected:
-        raise click.ClickException(f"--strict: {rejected:,} row(s) rejected.")
+        raise FlowsError(f"--strict: {rejected:,} row(s) rejected.")

@@ -1,8 +1,10 @@
 """The one writer of an output folder ("bundle"): tables as spreadsheet-safe CSV, charts, and a manifest.
 
-Every command that writes a folder (``run``, ``compare``, ``sweep``, ``timeline``, ``gsim``, ``brief``) ends here,
-so every folder carries the same ``manifest.json``: the tool and its version, the Python and pandas
-versions, the time, each input file with its SHA-256, and what the command was asked to do.
+Every command that writes a folder (``compare``, ``sweep``, ``timeline``, ``refunds``, ``gsim``, ``brief``,
+``reciprocal --out``; ``run`` through ``tariffcalc.app.api.write_outputs``, on the same staging folder and
+lock) ends here, so every folder carries the same ``manifest.json``: the tool and its version, the Python
+and pandas versions, the time, each input file with its SHA-256, what the command was asked to do, and
+the files it wrote.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 
 from tariffcalc._version import __version__
 from tariffcalc.report.tables import write_csv
-from tariffcalc.util.files import MANIFEST, prepare_output_dir, write_bytes, write_json
+from tariffcalc.util.files import output_folder, write_bytes, write_manifest
 from tariffcalc.util.hashing import sha256_file
 
 
@@ -56,18 +58,20 @@ def write_bundle(
 ) -> Path:
     """Write ``tables`` (file stem → DataFrame) as CSV into ``out``, the charts of ``drawn`` = (charts,
     context) beside them (PNG, PDF and each chart's data as CSV), the ready-made ``files`` (file name →
-    bytes: a summary.md, a PDF report), then manifest.json; return the folder.
+    bytes: a summary.md, a PDF report), then manifest.json (listing the files); return the folder.
 
-    ``protect`` are input files that must not lie inside ``out`` (:func:`prepare_output_dir`).
+    The folder is replaced as a whole when everything is written (:func:`tariffcalc.util.files.output_folder`:
+    staged, under a lock, nothing of an earlier run left); ``protect`` are input files that must not lie
+    inside ``out``; ``force`` writes into a folder holding files tariffcalc did not write (they are kept).
     """
-    folder = prepare_output_dir(Path(out), list(protect), force=force)
-    for name, table in tables.items():
-        write_csv(table, folder / f"{name}.csv", bom=bom)
-    if drawn is not None:
-        from tariffcalc.report import charts
+    with output_folder(Path(out), list(protect), force=force) as staging:
+        for name, table in tables.items():
+            write_csv(table, staging.path / f"{name}.csv", bom=bom)
+        if drawn is not None:
+            from tariffcalc.report import charts
 
-        charts.write(*drawn, folder, bom=bom)
-    for name, data in (files or {}).items():
-        write_bytes(folder / name, data)
-    write_json(folder / MANIFEST, dict(manifest_data))
-    return folder
+            charts.write(*drawn, staging.path, bom=bom)
+        for name, data in (files or {}).items():
+            write_bytes(staging.path / name, data)
+        write_manifest(staging.path, dict(manifest_data))
+    return staging.folder

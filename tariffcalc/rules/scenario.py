@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tariffcalc.errors import ScenarioError, UnknownCodeError, suggest
+from tariffcalc.errors import ScenarioError, UnknownCodeError, one_line, os_reason, suggest
 from tariffcalc.reference import bundled, countries, hs
 
 MAX_RATE = 10.0
@@ -89,6 +90,12 @@ OBSERVED_TABLES = ("us-2024",)
 """Names of observed duty-rate tables a measure can use (``observed = "us-2024"``): see schedule.py."""
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+"""A scenario name: an id (letters, digits, '-', '_'), never a path: it names folders (reports/<name>)."""
+MAX_EXTENDS = 32
+"""How many scenarios an ``extends`` chain may hold above a file; deeper chains are an error."""
+MAX_NESTING = 100
+"""Deepest nesting of arrays and tables a scenario file may have (tomllib recurses once per level)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,34 +337,129 @@ class Scenario:
 # --------------------------------------------------------------------------------------------- registry
 
 
-def _find(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    text = str(name_or_path)
-    candidate = Path(text)
-    if text.endswith(".toml") or candidate.is_file():
-        if relative_to is not None:
-            candidate = relative_to / candidate
-            if not candidate.resolve().is_relative_to(relative_to.resolve()):
-                raise ScenarioError(
-                    f"{text!r} points outside the scenario's folder; copy it next to the scenario file "
-                    "(paths in a scenario file cannot leave its folder)."
-                )
-        if not candidate.is_file():
-            raise ScenarioError(f"Scenario file {text!r} does not exist.")
-        return candidate
-    if relative_to is not None and (relative_to / f"{text}.toml").is_file():
-        return relative_to / f"{text}.toml"
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the file system cannot even look up (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _unknown(text: str) -> ScenarioError:
     known = bundled.bundled_scenarios()
-    if text in known:
-        return known[text]
-    raise ScenarioError(
+    return ScenarioError(
         f"Unknown scenario {text!r}: give a bundled name ({', '.join(known)}) or a path to a .toml file."
         + suggest(text, known)
     )
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a bundled scenario by name (``"liberation-day"``) or a scenario file by path, resolving ``extends``."""
-    return _load(_find(name_or_path), chain=())
+def _find(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """The file of a scenario: a bundled name or a path given by the user (``relative_to`` None), or a
+    name or path written in a scenario file in ``relative_to``, which must stay inside that folder (or be
+    a bundled name)."""
+    text = str(name_or_path)
+    if not text.strip() or "\x00" in text:
+        raise ScenarioError(
+            f"{text!r} is not a scenario: give a bundled name or a path to a .toml file "
+            "(without control characters)."
+        )
+    if relative_to is None:
+        candidate = Path(text)
+        if text.endswith(".toml") or _is_file(candidate):
+            if _is_file(candidate):
+                return candidate
+            if candidate.is_dir():
+                raise ScenarioError(f"{text!r} is a folder, not a scenario file.")
+            raise ScenarioError(f"Scenario file {text!r} does not exist.")
+        known = bundled.bundled_scenarios()
+        if text in known:
+            return known[text]
+        raise _unknown(text)
+    folder = relative_to.resolve()
+    for name in (text,) if text.endswith(".toml") else (f"{text}.toml",):
+        candidate = relative_to / name
+        if not candidate.resolve().is_relative_to(folder):
+            raise ScenarioError(
+                f"{text!r} points outside the scenario's folder; copy it next to the scenario file "
+                "(paths in a scenario file cannot leave its folder)."
+            )
+        if _is_file(candidate):
+            return candidate
+    known = bundled.bundled_scenarios()
+    if text in known:
+        return known[text]
+    if text.endswith(".toml"):
+        raise ScenarioError(f"Scenario file {text!r} does not exist next to the scenario.")
+    raise _unknown(text)
+
+
+def _name_of(path: Path) -> str:
+    """The default name of a scenario file: its file name without .toml, as an id."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-")[:100] or "scenario"
+
+
+def read_text(path: Path, what: str = "scenario file") -> str:
+    """The text of a TOML file, or a :class:`ScenarioError` that says what is wrong with it (cannot be
+    read, not UTF-8 text, arrays or tables nested too deeply to parse) and where."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the {what}: {os_reason(exc)}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}:{line}: the {what} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8."
+        ) from None
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise ScenarioError(
+            f"{path}: the {what} nests arrays or tables {depth} levels deep; at most {MAX_NESTING} are read."
+        )
+    return text
+
+
+def parse_toml(path: Path, text: str, what: str = "scenario file") -> dict[str, Any]:
+    """``tomllib.loads(text)``; :class:`ScenarioError` if nesting still exhausts the recursion limit.
+    (A TOML syntax error is left to the caller, which points at its line.)"""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: the {what} nests arrays or tables too deeply to read; at most {MAX_NESTING} levels."
+        ) from None
+
+
+def read_toml(path: Path, what: str = "scenario file") -> dict[str, Any]:
+    """The data of a TOML file; any problem reading it is a :class:`ScenarioError` naming the file."""
+    text = read_text(path, what)
+    try:
+        return parse_toml(path, text, what)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+
+
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
+)
+
+
+def _nesting(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in TOML ``text`` (outside strings and comments)."""
+    depth = deepest = 0
+    for char in re.sub(r"[^\[\]{}]", "", _STRINGS_AND_COMMENTS.sub("", text)):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def load_scenario(name_or_path: str | Path, relative_to: Path | None = None) -> Scenario:
+    """Load a bundled scenario by name (``"liberation-day"``) or a scenario file by path, resolving ``extends``.
+
+    With ``relative_to`` (the folder of a file that names the scenario), a path must stay inside it.
+    """
+    return _load(_find(name_or_path, relative_to), chain=())
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -368,11 +470,11 @@ class _Reader:
 
     def __init__(self, path: Path):
         self.path = path
-        self.text = path.read_text(encoding="utf-8-sig")
-        self.lines = self.text.splitlines()
         self.warnings: list[str] = []
+        self.text = read_text(path)
+        self.lines = self.text.splitlines()
         try:
-            self.data = tomllib.loads(self.text)
+            self.data = parse_toml(path, self.text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(self._toml_message(exc)) from None
 
@@ -566,12 +668,12 @@ class _Reader:
             raise self.fail(
                 f'{key!r}: a product file is written {{ file = "name.csv", label = "..." }}.', key, index
             )
-        path = self.resolve_list(str(item["file"]), key, index)
+        path = self.resolve_list(item["file"], key, index)
         label = str(item.get("label") or path.name)
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = self.read_csv(path, key, index, "product file")
         if "hs" not in frame.columns:
             raise self.fail(
-                f"product file {path} has no 'hs' column (found: {', '.join(frame.columns)}).", key, index
+                f"product file {path} has no 'hs' column (found: {_shown(frame.columns)}).", key, index
             )
         entries = []
         blank = [""] * len(frame)
@@ -613,16 +715,27 @@ class _Reader:
                 "value_share",
                 index,
             )
-        path = self.resolve_list(str(value["file"]), "value_share", index)
-        header = pd.read_csv(path, dtype=str, nrows=0).columns
+        path = self.resolve_list(value["file"], "value_share", index, "value_share file")
+        frame = self.read_csv(path, "value_share", index, "value_share file")
+        header = [str(c) for c in frame.columns]
         column = str(value["column"])
         if "hs" not in header or column not in header:
             raise self.fail(
-                f"value_share file {path.name} needs columns 'hs' and {column!r} (found: {', '.join(header)})."
-                + suggest(column, list(header)),
+                f"value_share file {path.name} needs columns 'hs' and {column!r} (found: {_shown(header)})."
+                + suggest(column, header),
                 "value_share",
                 index,
             )
+        for line, text in enumerate(frame[column], start=2):
+            try:
+                share = float(text) if text.strip() else 0.0
+            except ValueError:
+                share = math.nan
+            if not 0.0 <= share <= 1.0:
+                raise ScenarioError(
+                    f"{path}:{line}: {column} = {text[:40]!r} is not a share between 0 and 1 "
+                    "(empty: no share known)."
+                )
         label = str(value.get("label") or f"{column} of {path.name}")
         return ValueShare(file=path, column=column, label=label)
 
@@ -652,18 +765,50 @@ class _Reader:
             raise self.fail(f"{key!r} must be text or a list of texts (URLs).", key, index)
         return tuple(value)
 
-    def resolve_list(self, name: str, key: str, index: int) -> Path:
-        """A product file: next to the scenario file, else bundled; never outside those folders."""
+    def read_csv(self, path: Path, key: str, index: int | None, what: str) -> pd.DataFrame:
+        """A CSV file the scenario names, all text; an error naming the file when it cannot be read as one."""
+        try:
+            with path.open("rb") as handle:
+                start = handle.read(8192)
+            if b"\x00" in start:
+                raise self.fail(
+                    f"cannot read {what} {path}: it is a binary file, not a CSV file.", key, index
+                )
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except OSError as exc:
+            reason = os_reason(exc)
+        except pd.errors.EmptyDataError:
+            reason = "it is empty (it needs a header line with a column 'hs')"
+        except UnicodeDecodeError:
+            reason = "it is not UTF-8 text; save it as UTF-8 CSV"
+        except (pd.errors.ParserError, ValueError) as exc:
+            detail = one_line(str(exc)).removeprefix("Error tokenizing data. ")[:120]
+            reason = f"it is not a well-formed CSV file ({detail})"
+        raise self.fail(f"cannot read {what} {path}: {reason}.", key, index)
+
+    def resolve_list(self, name: Any, key: str, index: int | None, what: str = "product file") -> Path:
+        """A file the scenario names (a product list, a value_share table, an elasticities file): next to
+        the scenario file, else bundled; never outside those folders."""
+        if not isinstance(name, str) or not name.strip() or any(ord(c) < 32 for c in name):
+            raise self.fail(
+                f"{what} {name!r} is not a file name (text, without control characters such as NUL).",
+                key,
+                index,
+            )
         for folder in (self.path.parent, bundled.lists_dir(), bundled.data_root()):
             candidate = (folder / name).resolve()
             if not candidate.is_relative_to(folder.resolve()):
                 raise self.fail(
-                    f"product file {name!r} points outside the scenario's folder; copy it next to the scenario file.",
+                    f"{what} {name!r} points outside the scenario's folder; copy it next to the scenario file.",
                     key,
                     index,
                 )
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
+        if what != "product file":
+            raise self.fail(
+                f"{what} {name!r} not found next to the scenario or among the bundled data.", key, index
+            )
         available = sorted(p.name for p in bundled.lists_dir().glob("*.csv"))
         raise self.fail(
             f"product file {name!r} not found next to the scenario or among the bundled lists "
@@ -671,6 +816,13 @@ class _Reader:
             key,
             index,
         )
+
+
+def _shown(names: Any) -> str:
+    """Column names for a message: each cut to 30 characters, at most eight."""
+    names = [str(n) for n in names]
+    cut = [repr(n[:30] + ("…" if len(n) > 30 else "")) for n in names[:8]]
+    return ", ".join(cut) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 def _parse_measure(
@@ -787,6 +939,27 @@ def _check_measure(reader: _Reader, measure: Measure, index: int) -> None:
             )
 
 
+def _warn_negative(reader: _Reader, measure: Measure, index: int) -> None:
+    """A warning when ``in_baseline`` is above the rate (for all partners or one): the measure then lowers
+    the duty below what the observed 2024 duties hold, which is right only for a measure that cuts one."""
+    if measure.observed is not None or measure.all_in:
+        return
+    pairs = [("", measure.rate, measure.in_baseline)]
+    for code in sorted(set(measure.rates) | set(measure.in_baseline_rates)):
+        rate = measure.rates.get(code, measure.rate)
+        pairs.append((code, rate, measure.in_baseline_rates.get(code, measure.in_baseline)))
+    for code, rate, base in pairs:
+        if rate is not None and base > rate + 1e-12:
+            key = f"in_baseline_rates.{code}" if code in measure.in_baseline_rates else "in_baseline"
+            whose = f" for {code}" if code else ""
+            reader.warnings.append(
+                f"{reader.where(key.split('.')[0], index)}: measure {measure.id!r}: {key} = {base:g} is above "
+                f"its rate{whose} ({rate:g}), so it lowers the duty by {base - rate:.1%} of the value (a negative "
+                "added duty); right only if the measure cuts a 2024 duty, otherwise lower in_baseline."
+            )
+            return
+
+
 def _merge(parent: Measure, child: Measure, table: Mapping[str, Any]) -> Measure:
     """An ``override = true`` measure replaces only the keys it sets; the scenario that set them is recorded."""
     changes = {f.name: getattr(child, f.name) for f in dataclasses.fields(Measure) if f.name in table}
@@ -794,20 +967,39 @@ def _merge(parent: Measure, child: Measure, table: Mapping[str, Any]) -> Measure
     return dataclasses.replace(parent, **changes)
 
 
+class _TooDeep(ScenarioError):
+    """An ``extends`` chain longer than :data:`MAX_EXTENDS` (reported once, by the file that starts it)."""
+
+
 def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     if path.resolve() in chain:
         cycle = " → ".join(p.stem for p in (*chain, path.resolve()))
         raise ScenarioError(f"{path}: 'extends' forms a cycle: {cycle}.")
+    if len(chain) > MAX_EXTENDS:
+        raise _TooDeep(
+            f"{chain[0]}: 'extends' goes more than {MAX_EXTENDS} scenarios deep ({chain[0].stem} → "
+            f"{chain[1].stem} → … → {path.stem}); a scenario can build on at most {MAX_EXTENDS} others: "
+            "merge some of them into one file."
+        )
     reader = _Reader(path)
     data = reader.data
     reader.check_keys(data, TOP_LEVEL_KEYS, None)
-    name = reader.text_value(data, "name", None) or path.stem
+    given_name = reader.text_value(data, "name", None)
+    if given_name and not _NAME.match(given_name):
+        raise reader.fail(
+            f"name = {given_name!r} is not a scenario name: use letters, digits, '-' and '_' (at most 100); "
+            "it names output folders (reports/<name>), so it can be no path.",
+            "name",
+        )
+    name = given_name or _name_of(path)
 
     parent: Scenario | None = None
     if "extends" in data:
         parent_name = reader.text_value(data, "extends", None, required=True)
         try:
             parent = _load(_find(parent_name, relative_to=path.parent), (*chain, path.resolve()))
+        except _TooDeep:
+            raise
         except ScenarioError as exc:
             raise ScenarioError(
                 f"{reader.where('extends')}: cannot load 'extends = {parent_name!r}': {exc}"
@@ -816,8 +1008,16 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     measures: dict[str, Measure] = dict((m.id, m) for m in parent.measures) if parent else {}
     inherited = set(measures)
     removed = data.get("remove_measures", [])
-    if not isinstance(removed, list):
-        raise reader.fail("'remove_measures' must be a list of measure ids.", "remove_measures")
+    if not isinstance(removed, list) or not all(isinstance(m, str) for m in removed):
+        shown = (
+            next((m for m in removed if not isinstance(m, str)), removed)
+            if isinstance(removed, list)
+            else removed
+        )
+        raise reader.fail(
+            f"'remove_measures' must be a list of measure ids in quotes, e.g. [\"s232-autos\"], not {shown!r}.",
+            "remove_measures",
+        )
     for measure_id in removed:
         if measure_id not in measures:
             raise reader.fail(
@@ -852,6 +1052,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
                 index,
             )
         _check_measure(reader, measure, index)
+        _warn_negative(reader, measure, index)
         measures[measure.id] = measure
 
     ids_here = [table.get("id") for table in tables]
@@ -955,7 +1156,8 @@ def _stacking(
 def _parameters(reader: _Reader, data: Mapping[str, Any], parent: Scenario | None) -> dict[str, Any]:
     """The parent's ``[parameters]`` updated with this file's, checked now so typos surface at load time.
 
-    A relative ``elasticities_file`` is resolved against the folder of the file that names it.
+    ``elasticities_file`` is looked up next to the file that names it, then in the bundled data; it cannot
+    lie outside those folders.
     """
     from tariffcalc.reference.parameters import Parameters
 
@@ -963,8 +1165,10 @@ def _parameters(reader: _Reader, data: Mapping[str, Any], parent: Scenario | Non
     if not isinstance(own, dict):
         raise reader.fail("[parameters] must be a table of name = value.", "parameters")
     own = dict(own)
-    if isinstance(own.get("elasticities_file"), str):
-        own["elasticities_file"] = (reader.path.parent / own["elasticities_file"]).resolve()
+    if "elasticities_file" in own:
+        own["elasticities_file"] = reader.resolve_list(
+            own["elasticities_file"], "elasticities_file", None, "elasticities file"
+        )
     merged = {**(parent.parameters if parent else {}), **own}
     Parameters.from_mapping(merged, where=f"{reader.path} [parameters]")
     return merged

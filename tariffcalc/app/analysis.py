@@ -11,6 +11,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import itertools
+import math
 import re
 
 import numpy as np
@@ -139,19 +140,63 @@ def _set(scenario: Scenario, name: str, value: float) -> Scenario:
     return dataclasses.replace(scenario, measures=measures)
 
 
+MAX_SWEEP_POINTS = 1_000
+"""Most points a sweep computes (each is a full pricing of the scenario): a 31 × 31 grid fits."""
+_SHARE_FIELDS = ("applies_to_share",)
+
+
 def parse_range(text: str) -> tuple[str, np.ndarray]:
     """``NAME=START:STOP:STEPS`` → (name, evenly spaced values, endpoints included)."""
     try:
         name, spec = text.split("=", 1)
         start, stop, steps = spec.split(":")
-        values = np.linspace(float(start), float(stop), int(steps))
+        first, last, count = float(start), float(stop), int(steps)
     except ValueError:
         raise TariffcalcError(
-            f"--param {text!r}: write NAME=START:STOP:STEPS, e.g. measure.x.rate=0:0.5:6."
+            f"{text!r}: write NAME=START:STOP:STEPS, e.g. measure.x.rate=0:0.5:6.", parameter="params"
         ) from None
-    if len(values) < 1:
-        raise TariffcalcError(f"--param {text!r}: STEPS must be at least 1.")
-    return name.strip(), values
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise TariffcalcError(f"{text!r}: START and STOP must be finite numbers.", parameter="params")
+    if not 1 <= count <= MAX_SWEEP_POINTS:
+        raise TariffcalcError(
+            f"{text!r}: STEPS must be between 1 and {MAX_SWEEP_POINTS:,}, not {count:,}.", parameter="params"
+        )
+    return name.strip(), np.linspace(first, last, count)
+
+
+def check_grid(scenario: Scenario, grid: dict[str, np.ndarray]) -> None:
+    """:class:`TariffcalcError` when a sweep has more than :data:`MAX_SWEEP_POINTS` points, or a value
+    outside what its parameter takes: a rate in [0, 10] (as in scenario files), a share in [0, 1], and
+    every value finite. (Names are checked when the sweep sets them; model parameters by the model.)"""
+    from tariffcalc.rules.scenario import MAX_RATE
+
+    points = math.prod(len(values) for values in grid.values())
+    if points > MAX_SWEEP_POINTS:
+        raise TariffcalcError(
+            f"the sweep has {points:,} points; at most {MAX_SWEEP_POINTS:,} are computed: use fewer steps.",
+            parameter="params",
+        )
+    for name, values in grid.items():
+        values = np.asarray(values, dtype=float)
+        if not len(values) or not np.isfinite(values).all():
+            raise TariffcalcError(f"{name}: the values must be finite numbers.", parameter="params")
+        if len(np.unique(values)) != len(values):
+            raise TariffcalcError(
+                f"{name}: a value repeats ({', '.join(f'{v:g}' for v in values[:4])}…); give distinct values "
+                "(START different from STOP, or STEPS = 1).",
+                parameter="params",
+            )
+        match = _PARAM.match(name)
+        if match is None:
+            continue
+        low, high = (0.0, 1.0) if match["field"] in _SHARE_FIELDS else (0.0, MAX_RATE)
+        outside = values[(values < low) | (values > high)]
+        if len(outside):
+            kind = "a share" if high == 1.0 else "a rate (a fraction: 0.25 = 25 %)"
+            raise TariffcalcError(
+                f"{name} = {outside[0]:g} is outside [{low:g}, {high:g}]: the value is {kind}.",
+                parameter="params",
+            )
 
 
 def current_value(scenario: Scenario, name: str) -> float | None:
@@ -184,6 +229,7 @@ def sweep(first: Result, grid: dict[str, np.ndarray], model: str | None = None) 
     """
     from tariffcalc.app.api import respond
 
+    check_grid(first.scenario, grid)
     if model is None and any(name in model_parameter_names() for name in grid):
         model = "armington"
     rows = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from tariffcalc._version import __version__
-from tariffcalc.app.cli_analysis import compare, parse_date, reciprocal, refunds, sweep, timeline
+from tariffcalc.app.cli_analysis import compare, parse_date, reciprocal, refunds, sweep, timeline, warn
 from tariffcalc.app.cli_model import OPTION_NAMES as MODEL_OPTIONS
 from tariffcalc.app.cli_model import gsim, model_options
 from tariffcalc.app.cli_validate import echo_reading, flow_options, reading_options, validate
@@ -188,7 +188,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     metavar="ADDRESS",
     help="Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).",
 )
-@click.option("--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors and warnings (and no progress bar).")
 def run(
     scenario,
     flow_paths,
@@ -249,7 +249,9 @@ def run(
         engine=engine,
         scheduler=scheduler,
     )
-    if not quiet:
+    if quiet:
+        warn(figures)  # the summary below says them otherwise
+    else:
         echo_reading(figures, bool(flow_paths))
         click.echo(to_terminal(figures))
         click.echo(f"\nWrote {folder}/")

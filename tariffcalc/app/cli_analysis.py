@@ -21,7 +21,14 @@ _FLOWS = click.option(
 _BASELINE = click.option(
     "--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against."
 )
-_QUIET = click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+_QUIET = click.option("--quiet", is_flag=True, help="Print nothing but errors and warnings.")
+
+
+def warn(figures) -> None:
+    """Print the ``warnings`` of a summary or manifest on stderr (also with --quiet: a warning says that a
+    result may not be what was meant, e.g. a rate of 1000 %)."""
+    for warning in figures.get("warnings", []):
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @click.command()
@@ -57,6 +64,7 @@ def compare(scenarios, flow_paths, baseline, level, model, out, quiet) -> None:
     if len(scenarios) < 2:
         raise click.UsageError("Give at least two scenarios to compare.")
     study = studies.compare(scenarios, flow_paths, baseline, int(level), model)
+    warn(study.manifest)
     folder = study.write(out)
     if not quiet:
         totals = study.tables["compare_totals"]
@@ -92,6 +100,7 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
     if len(params) > 2:
         raise click.UsageError("Sweep one parameter (a line) or two (a grid), not more.")
     study = studies.sweep(scenario, params, flow_paths, baseline)
+    warn(study.manifest)
     folder = study.write(out)
     if not quiet:
         grid = list(study.manifest["grid"])
@@ -148,9 +157,8 @@ def timeline(timeline_file, year, start, end, flow_paths, baseline, out, quiet) 
 
     if year is not None and (start or end):
         raise click.UsageError("--year is for a regime file; --from/--to for a dated rulebook. Give one.")
-    study = studies.timeline(timeline_file, year or 2025, flow_paths, baseline, start, end)
-    for warning in study.manifest.get("warnings", []):
-        click.echo(f"Warning: {warning}", err=True)
+    study = studies.timeline(timeline_file, 2025 if year is None else year, flow_paths, baseline, start, end)
+    warn(study.manifest)
     folder = study.write(out)
     if not quiet:
         table = study.tables["timeline"]
@@ -186,6 +194,7 @@ def refunds(scenario, start, end, level, flow_paths, baseline, out, quiet) -> No
     from tariffcalc.app import studies
 
     study = studies.refunds(scenario, flow_paths, baseline, start, end, int(level))
+    warn(study.manifest)
     folder = study.write(out)
     if not quiet:
         totals = study.tables["refunds_totals"].iloc[0]
@@ -198,14 +207,17 @@ def refunds(scenario, start, end, level, flow_paths, baseline, out, quiet) -> No
         click.echo(f"\nWrote {folder}/")
 
 
-def _emit(table, fmt: str, out: Path | None, filename: str) -> None:
-    """Print ``table`` as a text table, CSV or JSON; with ``out`` also write ``out/filename`` as CSV."""
-    from tariffcalc.report.tables import to_csv_text, write_csv
-    from tariffcalc.util.files import prepare_output_dir
+def _emit(table, fmt: str, out: Path | None, filename: str, parameters: dict | None = None) -> None:
+    """Print ``table`` as a text table, CSV or JSON; with ``out`` also write the folder ``out`` with
+    ``filename`` (CSV) and a manifest holding ``parameters``, through the one bundle writer."""
+    from tariffcalc.report.tables import to_csv_text
 
     if out is not None:
-        folder = prepare_output_dir(out, inputs=[])
-        write_csv(table, folder / filename)
+        from tariffcalc.report import bundle
+
+        stem = Path(filename).stem
+        manifest = bundle.manifest(stem, [], parameters=parameters or {})
+        folder = bundle.write_bundle(out, {stem: table}, manifest)
         click.echo(f"Wrote {folder / filename}", err=True)
     if fmt == "csv":
         click.echo(to_csv_text(table), nl=False)
@@ -278,7 +290,7 @@ def reciprocal(year, epsilon, phi, share, floor_rate, rounding, fmt, out, write_
 
     method = formula.Method(epsilon, phi, share, floor_rate, rounding)
     table = formula.reciprocal_rates(method)
-    _emit(table, fmt, out, "reciprocal.csv")
+    _emit(table, fmt, out, "reciprocal.csv", {"year": year, **vars(method)})
     if write_scenario is not None:
         formula.write_scenario(write_scenario, table, method)
         click.echo(f"Wrote {write_scenario}; run it with: tariffcalc run {write_scenario}", err=True)

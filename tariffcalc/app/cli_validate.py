@@ -55,12 +55,16 @@ def flow_options(source: str, mapping: tuple[str, ...], units: str, strict: bool
 
 
 def echo_reading(figures: dict[str, Any], given: bool) -> None:
-    """Say on stderr how each flow file the user gave was read (adapter and why, encoding, rejects)."""
+    """Say on stderr how each flow file the user gave was read (adapter and why, encoding, rejects) and
+    the reader's notes on it (rows whose periods overlap, a number format one cell decided, …)."""
     from tariffcalc.read.flows import describe_files
 
     if given:
-        for line in describe_files(figures["reconciliation"]["files"]):
+        files = figures["reconciliation"]["files"]
+        for line, report in zip(describe_files(files), files, strict=True):
             click.echo(line, err=True)
+            for note in report.get("notes", ()):
+                click.echo(f"  note: {note}", err=True)
 
 
 @click.command()

@@ -26,7 +26,7 @@ import pandas as pd
 from tariffcalc.app import analysis
 from tariffcalc.app.api import DEFAULT_BASELINE, DEFAULT_SCENARIO, compute
 from tariffcalc.engine.duties import Result
-from tariffcalc.errors import TariffcalcError
+from tariffcalc.errors import InvalidArgument, TariffcalcError
 from tariffcalc.read.flows import FlowSet, load_flows
 from tariffcalc.report import bundle
 from tariffcalc.rules.scenario import Scenario, load_scenario
@@ -76,6 +76,11 @@ class Study:
             force=force,
             bom=bom,
         )
+
+
+def _warnings(*scenarios: Scenario | None) -> list[str]:
+    """The load-time warnings of ``scenarios`` (a rate above 100 %, in_baseline above the rate), once each."""
+    return list(dict.fromkeys(w for s in scenarios if s is not None for w in s.warnings))
 
 
 def _frozen(tables: dict[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
@@ -130,7 +135,13 @@ def compare(
     return Study(
         "compare",
         _frozen({f"compare_{k}": v for k, v in tables.items()}),
-        {"scenarios": names, "baseline": first.baseline.name, "level": level, "model": model or "static"},
+        {
+            "scenarios": names,
+            "baseline": first.baseline.name,
+            "level": level,
+            "model": model or "static",
+            "warnings": _warnings(first.baseline, *loaded),
+        },
         Path("reports") / ("compare-" + "-".join(names)),
         flowset,
         tuple(s.path for s in loaded if s.path),
@@ -154,7 +165,9 @@ def sweep(
     else:
         grid = dict(analysis.parse_range(p) for p in params)
     if not 1 <= len(grid) <= 2:
-        raise TariffcalcError("Sweep one parameter (a line) or two (a grid).")
+        raise TariffcalcError("Sweep one parameter (a line) or two (a grid).", parameter="params")
+    scenario = _scenario(scenario)
+    analysis.check_grid(scenario, grid)
     first, flowset = _first_result(scenario, flows, baseline)
     table = analysis.sweep(first, grid)
     defaults = {name: analysis.current_value(first.scenario, name) for name in grid}
@@ -173,6 +186,7 @@ def sweep(
             "scenario": first.scenario.name,
             "grid": {k: list(map(float, v)) for k, v in grid.items()},
             "defaults": defaults,
+            "warnings": _warnings(first.scenario, first.baseline),
         },
         Path("reports") / f"sweep-{first.scenario.name}",
         flowset,
@@ -189,13 +203,13 @@ def _is_regime_file(name: str | Path) -> bool:
     from tariffcalc.reference import bundled
 
     path = Path(name)
-    if path.is_file():
-        try:
+    try:
+        if path.is_file():
             return "regime" in tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return False
-    stem = path.name.removesuffix(".toml")
-    return bundled.data_path(f"timelines/{stem}.toml").is_file()
+        stem = path.name.removesuffix(".toml")
+        return bool(stem) and bundled.data_path(f"timelines/{stem}.toml").is_file()
+    except (OSError, ValueError, RecursionError):  # loading it as a scenario then says what is wrong
+        return False
 
 
 def timeline(
@@ -214,6 +228,10 @@ def timeline(
     timeline_dated marking each change. A regime file (``us-2025``) is priced month by month over
     ``year``: table ``timeline`` (:func:`tariffcalc.app.analysis.timeline_series`), chart timeline_monthly.
     """
+    if not 1900 <= year <= 2100:
+        raise InvalidArgument(
+            f"{year} is not a year to price; give a calendar year such as 2025.", parameter="year"
+        )
     if not _is_regime_file(timeline_file):
         return _dated_timeline(timeline_file, flows, baseline, start, end)
     if start is not None or end is not None:
@@ -243,7 +261,12 @@ def timeline(
     return Study(
         "timeline",
         _frozen({"timeline": table}),
-        {"title": plan.title, "year": year, "regimes": regimes},
+        {
+            "title": plan.title,
+            "year": year,
+            "regimes": regimes,
+            "warnings": _warnings(first.baseline, *(r.scenario for r in plan.regimes)),
+        },
         Path("reports") / f"timeline-{year}",
         flowset,
         (plan.path,) if plan.path else (),
@@ -263,7 +286,7 @@ def _dated_timeline(
     end = end or dt.date.today()
     first, flowset = _first_result(scenario, flows, baseline)
     series = analysis.dated_series(first, start, end)
-    warnings = list(scenario.date_warnings(end - dt.timedelta(days=1)))
+    warnings = _warnings(scenario, first.baseline) + list(scenario.date_warnings(end - dt.timedelta(days=1)))
 
     def draw() -> tuple[list, Any]:
         from tariffcalc.report import analysis_charts
@@ -312,6 +335,7 @@ def refunds(
             "from": start.isoformat(),
             "to": tables["totals"]["to"].iloc[0],
             "level": level,
+            "warnings": _warnings(scenario, first.baseline),
         },
         Path("reports") / f"refunds-{scenario.name}",
         flowset,
@@ -347,10 +371,12 @@ def gsim(
             raise TariffcalcError("A scenario and retaliation are for the bundled US mode, not matrix files.")
         result = model.solve_files(*matrices, parameters)
         inputs = tuple(Path(p) for p in matrices)
+        warnings = []
     else:
         static = compute(None, scenario or DEFAULT_SCENARIO, baseline)
         result = model.us_markets(static, retaliation, parameters)
         inputs = tuple(p for p in (static.scenario.path, static.baseline.path) if p)
+        warnings = _warnings(static.scenario, static.baseline)
     welfare = result.welfare.reset_index()
     welfare.insert(1, "country_name", welfare["country"].map(countries.partner_name))
     return Study(
@@ -365,7 +391,7 @@ def gsim(
         {
             "parameters": parameters.describe(),
             "max_market_clearing_residual": result.max_residual,
-            "warnings": list(result.warnings),
+            "warnings": warnings + list(result.warnings),
         },
         Path("reports") / "gsim",
         None,

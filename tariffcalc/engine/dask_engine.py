@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
 
-from tariffcalc.errors import FlowsError, NotClean
+from tariffcalc.errors import FlowsError, NotClean, os_reason
 from tariffcalc.read import stream
 from tariffcalc.read.flows import FlowSet, combine_flowsets, pair_flowset
 from tariffcalc.reference import bundled
@@ -70,7 +71,10 @@ def inputs(paths: list[str | Path]) -> list[Input]:
                 raise FlowsError(
                     f"{given} is a folder without .parquet files (a Parquet dataset is expected)."
                 )
-            header = pads.dataset(given, format="parquet", partitioning="hive").schema.names
+            try:
+                header = pads.dataset(given, format="parquet", partitioning="hive").schema.names
+            except (pa.ArrowException, OSError) as exc:
+                raise FlowsError(f"{given} is not a Parquet dataset: {_arrow_reason(exc, given)}.") from None
             found.append(Input(given, tuple(files), True, tuple(header)))
             continue
         matches = [given] if Path(given).is_file() else sorted(glob.glob(given, recursive=True))
@@ -80,7 +84,11 @@ def inputs(paths: list[str | Path]) -> list[Input]:
             suffix = Path(name).suffix.lower()
             if suffix not in (".csv", ".parquet"):
                 raise FlowsError(f"{name}: --engine dask reads .csv and .parquet files only.")
-            found.append(Input(name, (name,), suffix == ".parquet", tuple(stream.read_header(Path(name)))))
+            try:
+                header = stream.read_header(Path(name))
+            except (pa.ArrowException, OSError) as exc:
+                raise FlowsError(f"{name} cannot be read: {_arrow_reason(exc, name)}.") from None
+            found.append(Input(name, (name,), suffix == ".parquet", tuple(header)))
     for item in found:
         if len(set(item.header)) != len(item.header) or not {"partner", "hs", "value_usd"} <= set(
             item.header
@@ -90,6 +98,17 @@ def inputs(paths: list[str | Path]) -> list[Input]:
                 f"--engine dask reads canonical files only: {_CAREFUL}."
             )
     return found
+
+
+def _arrow_reason(exc: BaseException, path: str) -> str:
+    """Why pyarrow could not read ``path``, in words: a file that is not Parquet is named."""
+    text = str(exc)
+    if "magic bytes" in text or "Could not open Parquet" in text:
+        culprit = re.search(r"'([^']+\.parquet)'", text)
+        return f"{culprit.group(1) if culprit else path} is not a Parquet file (convert it, or remove it)"
+    if isinstance(exc, OSError) and exc.errno:
+        return os_reason(exc)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _partials(frame: pd.DataFrame, importer: str, source: int, label: str) -> pd.DataFrame:
@@ -140,13 +159,25 @@ def _client(scheduler: str | None):
 
 def _pair_totals(item: Input, sums: pd.DataFrame) -> stream.PairTotals:
     """The summed (key, value, rows, periods) rows of one input as pair totals, checking what spans partitions."""
-    partner, code, _ = stream.decode_keys(sums["key"].to_numpy())
-    duplicated = np.bitwise_count(sums["periods"].to_numpy()) != sums["rows"].to_numpy()
+    partner, code, year = stream.decode_keys(sums["key"].to_numpy())
+    mask = sums["periods"].to_numpy()
+    duplicated = np.bitwise_count(mask) != sums["rows"].to_numpy()
     if duplicated.any():
         first = int(np.argmax(duplicated))
         raise FlowsError(
             f"{item.path} has duplicate (partner, hs, period) rows (e.g. {partner[first]} {code[first]}); "
             f"--engine dask reads clean files only: {_CAREFUL}."
+        )
+    keys = pd.DataFrame({"partner": partner, "hs": code, "undated": year == stream.NO_PERIOD})
+    by_pair = keys.groupby(["partner", "hs"], sort=False)["undated"]
+    overlapping = ((mask & 1) != 0) & ((mask & ~1) != 0)  # a year and months of it
+    overlapping |= (by_pair.transform("any") & ~by_pair.transform("all")).to_numpy()  # undated and dated
+    if overlapping.any():
+        first = int(np.argmax(overlapping))
+        raise FlowsError(
+            f"{item.path} has rows for overlapping periods of one partner and product (e.g. {partner[first]} "
+            f"{code[first]}: a year and its months, or rows with and without a period), which would all be "
+            f"added up; --engine dask reads clean files only: {_CAREFUL}."
         )
     pairs = (
         pd.DataFrame({"partner": partner, "hs": code, "value": sums["value_usd"], "rows": sums["rows"]})

@@ -129,6 +129,23 @@ def number_style(texts: list[str], delimiter: str) -> str:
     return COMMA if delimiter == ";" else POINT
 
 
+_THOUSANDS_ONLY = re.compile(r"[-+($]*\d{1,3}(?:,\d{3})+\)?")
+
+
+def comma_conflict(cells: pd.Series) -> tuple[int, int] | None:
+    """For a text column read with a decimal comma because some cell proves it (``2,5``): the positions
+    of the first such cell and of the first cell that the other format reads as a whole number with
+    thousands separators (``1,500``: 1.5 here, 1500 there); None when there is no such pair."""
+    text = cells.astype(str).str.strip()
+    proof = text.str.fullmatch(_COMMA_EVIDENCE.pattern).to_numpy(dtype=bool)
+    if not proof.any():
+        return None
+    other = text.str.fullmatch(_THOUSANDS_ONLY.pattern).to_numpy(dtype=bool)
+    if not other.any():
+        return None
+    return int(np.argmax(proof)), int(np.argmax(other))
+
+
 def read_money(
     cells: pd.Series, delimiter: str = ",", style: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, str]:

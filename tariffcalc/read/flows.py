@@ -307,7 +307,9 @@ def _read(path: Path, importer: str, source: str, column_map: Mapping[str, str] 
         not_in_nomenclature_rows=int(unknown.sum()),
         not_in_nomenclature_value_usd=float(values[unknown].sum()),
         notes=tuple(adapted.notes)
-        + _reading_notes(raw, adapted, codes, repaired, periods.value[~bad_period]),
+        + _reading_notes(raw, adapted, codes, repaired, periods.value[~bad_period])
+        + _overlapping_periods(adapted, codes, periods, ~bad)
+        + _number_format_note(adapted, raw.delimiter, number_format),
     )
     return _Read(accepted, rejects, issues, report)
 
@@ -561,6 +563,67 @@ def _reading_notes(raw, adapted, codes, repaired, periods) -> tuple[str, ...]:
             f"(e.g. line {adapted.line[first]}: {before} → {after})"
         )
     return tuple(notes)
+
+
+def _overlapping_periods(adapted, codes, periods, usable) -> tuple[str, ...]:
+    """A note when one partner and product has rows for periods that overlap — a row without a period
+    beside dated ones, or a year beside its months — since all of them are added up."""
+    rows = np.flatnonzero(usable)
+    period = periods.rows("value")[rows].astype(str)
+    kind = np.char.str_len(period.astype("U7"))  # 0: none, 4: a year, 7: a month
+    if len(np.unique(kind)) < 2:
+        return ()
+    frame = pd.DataFrame(
+        {
+            "partner": adapted.partner.rows("value")[rows],
+            "code": codes.rows("value")[rows],
+            "year": np.char.ljust(period.astype("U7"), 4).astype("U4"),
+            "blank": kind == 0,
+            "annual": kind == 4,
+            "monthly": kind == 7,
+            "line": adapted.line[rows],
+            "period": period,
+        }
+    )
+    pair = frame.groupby(["partner", "code"], sort=False)["blank"]
+    undated = pair.transform("any") & ~pair.transform("all")
+    year = frame.groupby(["partner", "code", "year"], sort=False)
+    both = year["annual"].transform("any") & year["monthly"].transform("any") & ~frame["blank"]
+    flagged = frame[undated.to_numpy() | both.to_numpy()]
+    if flagged.empty:
+        return ()
+    first = flagged.iloc[0]
+    example = flagged[(flagged["partner"] == first["partner"]) & (flagged["code"] == first["code"])].head(3)
+    shown = ", ".join(f"line {r.line} ({r.period or 'no period'})" for r in example.itertuples())
+    pairs = len(flagged.drop_duplicates(["partner", "code"]))
+    return (
+        f"{pairs:,} partner-product pair(s) have rows for overlapping periods, and all are added up "
+        f"(e.g. {first['partner']} {first['code']}: {shown}); keep one kind of period — a year or its "
+        "months, each row with its period",
+    )
+
+
+def _number_format_note(adapted, delimiter: str, number_format: str) -> tuple[str, ...]:
+    """A note when one cell such as ``2,5`` made the file's numbers read with a decimal comma, which turns
+    ``1,500`` elsewhere into 1.5 (a ``;`` file reads the decimal comma anyway)."""
+    if number_format != cells.COMMA or delimiter == ";" or not isinstance(adapted.value, pd.Series):
+        return ()
+    if pd.api.types.is_numeric_dtype(adapted.value.dtype):
+        return ()
+    found = cells.comma_conflict(adapted.value)
+    if found is None:
+        return ()
+    (proof, other), lines = found, adapted.line[list(found)]
+    proof_text, other_text = (cells.as_text(adapted.value.iloc[i]).strip() for i in (proof, other))
+    read, meant = (
+        cells.read_money(pd.Series([other_text]), style=cells.COMMA)[0][0],
+        other_text.replace(",", ""),
+    )
+    return (
+        f"numbers are read with a decimal comma because of {proof_text!r} on line {lines[0]}, so "
+        f"{other_text!r} on line {lines[1]} is {read:g}, not {meant}; if commas separate thousands in this "
+        f"file, correct line {lines[0]}",
+    )
 
 
 # ------------------------------------------------------------------------------------------------ loading

@@ -427,8 +427,8 @@ def pair_totals(
                 reading.run(_csv_readers(path, header, wanted))
             except _Quoted:
                 reading = _Reading(importer, report).run(_sequential_csv_readers(path, wanted))
-    except (NotClean, pa.ArrowInvalid, UnicodeDecodeError):
-        return None
+    except (NotClean, pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
+        return None  # e.g. a header pyarrow reads otherwise than read_header (spaces and quotes)
     return _totals(reading, header)
 
 
@@ -445,6 +445,8 @@ def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
     rows_of_cell = np.bitwise_count(bits)
     if int(rows_of_cell.sum(dtype=np.int64)) != reading.rows:
         return None  # a (partner, hs, period) key repeats
+    if len({len(p) for p in reading.periods.values}) > 1:
+        return None  # no period, years and months mixed: the careful reader notes what overlaps
     partner_order = np.argsort(np.array(reading.partners.values, dtype=object))
     code_order = np.argsort(np.array(reading.codes.values, dtype=object))
     codes = np.array(reading.codes.values, dtype=object)[code_order]
@@ -511,6 +513,7 @@ PARTIAL_COLUMNS = ("key", "value_usd", "rows", "periods")
 _PARTNER_SHIFT, _CODE_SHIFT = 49, 14
 _NO_PERIOD = 10_000
 """Year of rows without a period (``period`` empty or absent): above every YYYY."""
+NO_PERIOD = _NO_PERIOD
 
 
 def partial_totals(chunk: pa.RecordBatch | pa.Table, importer: str = "USA") -> dict[str, np.ndarray]:
@@ -528,8 +531,9 @@ def partial_totals(chunk: pa.RecordBatch | pa.Table, importer: str = "USA") -> d
     known = {name: i for i, name in enumerate(sorted(countries.partner_names()))}
     partner = np.array([known[name] for name in partners.values], dtype=np.int64)
     code = np.array([int("1" + s) for s in codes.values], dtype=np.int64)
-    year = np.array([int(s[:4]) if s else _NO_PERIOD for s in periods.values], dtype=np.int64)
-    bit = np.array([1 << int(s[5:]) if len(s) > 4 else 1 for s in periods.values], dtype=np.float64)
+    named = periods.values or [""]  # no period column: every row has period id 0, "no period"
+    year = np.array([int(s[:4]) if s else _NO_PERIOD for s in named], dtype=np.int64)
+    bit = np.array([1 << int(s[5:]) if len(s) > 4 else 1 for s in named], dtype=np.float64)
     key = (partner[p] << _PARTNER_SHIFT) | (code[c] << _CODE_SHIFT) | year[t]
     unique, inverse = np.unique(key, return_inverse=True)
     mask = np.bincount(inverse, weights=bit[t]).astype(np.int64)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 from tariffcalc.errors import ScenarioError, suggest
-from tariffcalc.rules.scenario import Scenario, load_scenario
+from tariffcalc.rules.scenario import Scenario, load_scenario, read_toml
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +38,8 @@ class Timeline:
 
 def load_timeline(path: str | Path) -> Timeline:
     """Read a timeline TOML file: ``title`` and ``[[regime]]`` blocks with ``start``, ``scenario``,
-    ``as_of`` (optional, default ``start``) and ``source``; scenario paths are relative to the file."""
+    ``as_of`` (optional, default ``start``) and ``source``; scenarios are bundled names or files next to
+    the timeline file (never outside its folder)."""
     path = Path(path)
     if not path.is_file():
         from tariffcalc.reference import bundled
@@ -53,17 +53,15 @@ def load_timeline(path: str | Path) -> Timeline:
                 + suggest(path.stem, known)
             )
         path = bundled_path
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+    data = read_toml(path, "timeline file")
     unknown = set(data) - {"title", "regime"}
     if unknown:
-        raise ScenarioError(
-            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; use title and [[regime]]."
-        )
+        raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; use title and [[regime]].")
+    blocks = data.get("regime", [])
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise ScenarioError(f"{path}: regimes are written as [[regime]] blocks.")
     regimes = []
-    for index, block in enumerate(data.get("regime", []), start=1):
+    for index, block in enumerate(blocks, start=1):
         extra = set(block) - {"start", "scenario", "as_of", "source"}
         if extra or not {"start", "scenario", "source"} <= set(block):
             raise ScenarioError(
@@ -71,12 +69,16 @@ def load_timeline(path: str | Path) -> Timeline:
             )
         if not isinstance(block["start"], dt.date):
             raise ScenarioError(f"{path}: regime {index}: start must be a date written YYYY-MM-DD.")
-        name = str(block["scenario"])
-        local = path.parent / name
-        scenario = load_scenario(local if local.suffix == ".toml" and local.is_file() else name)
-        regimes.append(
-            Regime(block["start"], scenario, block.get("as_of", block["start"]), str(block["source"]))
-        )
+        as_of = block.get("as_of", block["start"])
+        if not isinstance(block["scenario"], str) or not isinstance(as_of, dt.date):
+            raise ScenarioError(
+                f"{path}: regime {index}: scenario is a name or file in quotes, as_of a date YYYY-MM-DD."
+            )
+        try:
+            scenario = load_scenario(block["scenario"], relative_to=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{path}: regime {index}: {exc}") from None
+        regimes.append(Regime(block["start"], scenario, as_of, str(block["source"])))
     if not regimes:
         raise ScenarioError(f"{path}: no [[regime]] blocks.")
     starts = [r.start for r in regimes]

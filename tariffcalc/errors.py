@@ -56,28 +56,32 @@ class NotClean(ValueError):
 
 
 _OS_REASONS = {
-    errno.EACCES: "permission denied: check the permissions, or choose a place you may write to",
-    errno.EPERM: "operation not permitted: check the permissions, or choose another place",
-    errno.EROFS: "the file system is read-only: choose a place you may write to",
+    errno.EACCES: "permission denied: check its permissions",
+    errno.EPERM: "operation not permitted: check its permissions",
+    errno.EROFS: "the file system is read-only",
     errno.ENOSPC: "the disk is full: free some space, or choose another disk",
     errno.EDQUOT: "the disk quota is exceeded: free some space, or choose another disk",
     errno.ENAMETOOLONG: "the name is too long for the file system: choose a shorter one",
-    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "it is a folder, not a file",
     errno.ENOENT: "it does not exist: check the path",
     errno.ELOOP: "too many symbolic links: check the path",
     errno.EEXIST: "it already exists",
-    errno.EBUSY: "it is in use by another program: close it, or choose another name",
+    errno.EBUSY: "it is in use by another program",
     errno.EXDEV: "it lies on another file system",
 }
+_WRITING = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EBUSY)
 
 
-def os_reason(exc: OSError) -> str:
-    """What an operating-system error means for a user and what to do, in words (no errno numbers)."""
+def os_reason(exc: OSError, writing: bool = False) -> str:
+    """What an operating-system error means for a user and what to do, in words (no errno numbers);
+    ``writing``: the error came while writing, so choosing another place is a way out."""
     reason = _OS_REASONS.get(exc.errno or -1)
-    if reason:
-        return reason
-    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+    if reason is None:
+        return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+    if writing and exc.errno in _WRITING:
+        reason += (", or" if ":" in reason else ":") + " choose a folder you may write to"
+    return reason
 
 
 def one_line(message: str) -> str:

@@ -78,7 +78,9 @@ def _cannot(out: Path, exc: OSError, doing: str = "write", staging: Path | None 
     if staging is not None and name.startswith(str(staging)):
         name = str(out) + name[len(str(staging)) :]
     where = f" ({name})" if name and Path(name) != out else ""
-    return OutputError(f"Cannot {doing} the output folder {out}{where}: {os_reason(exc)}.", parameter="out")
+    return OutputError(
+        f"Cannot {doing} the output folder {out}{where}: {os_reason(exc, writing=True)}.", parameter="out"
+    )
 
 
 def _check_target(out: Path, inputs: Iterable[Path]) -> Path:

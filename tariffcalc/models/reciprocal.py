@@ -49,10 +49,19 @@ class Method:
     rounding: str = "up"
 
     def __post_init__(self):
-        if self.elasticity <= 0 or self.pass_through <= 0:
-            raise TariffcalcError("The elasticity ε and the pass-through φ must be positive.")
+        if not (0 < self.elasticity < math.inf and 0 < self.pass_through < math.inf):  # nan fails too
+            raise TariffcalcError(
+                "The elasticity ε and the pass-through φ must be positive (finite) numbers.",
+                parameter="epsilon" if not 0 < self.elasticity < math.inf else "phi",
+            )
         if not 0 < self.discount <= 1:
-            raise TariffcalcError("The share of the formula rate that is announced must be in (0, 1].")
+            raise TariffcalcError(
+                "The share of the formula rate that is announced must be in (0, 1].", parameter="share"
+            )
+        if not 0 <= self.floor <= 1:
+            raise TariffcalcError(
+                "The floor is a rate between 0 and 1 (0.10 = 10 %).", parameter="floor_rate"
+            )
         if self.rounding not in ("up", "nearest", "none"):
             raise TariffcalcError("Rounding must be 'up', 'nearest' or 'none'.")
 

@@ -79,6 +79,8 @@ SCENARIO_ERRORS = {
     "characters such as NUL).",
     "remove_not_text.toml": "{p}:3: 'remove_measures' must be a list of measure ids in quotes, e.g. "
     '["s232-autos"], not 1.',
+    "value_share_out_of_range.toml": "{d}/shares_out_of_range.csv:4: share = '1.5' is not a share between 0 "
+    "and 1 (empty: no share known).",
     "high_rates_no.toml": "{p}:9: 'high_rates' must be true or false (without quotes), not 'no'.",
     "self_preempt.toml": "{p}:9: measure 'flat' cannot be pre-empted by itself.",
     "mutual_preempt.toml": "{p}:9: measures 'one' and 'two' pre-empt each other, so neither would ever "

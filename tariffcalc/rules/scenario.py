@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -726,16 +725,15 @@ class _Reader:
                 "value_share",
                 index,
             )
-        for line, text in enumerate(frame[column], start=2):
-            try:
-                share = float(text) if text.strip() else 0.0
-            except ValueError:
-                share = math.nan
-            if not 0.0 <= share <= 1.0:
-                raise ScenarioError(
-                    f"{path}:{line}: {column} = {text[:40]!r} is not a share between 0 and 1 "
-                    "(empty: no share known)."
-                )
+        given = frame[column].str.strip() != ""
+        shares = pd.to_numeric(frame[column].where(given), errors="coerce")
+        bad = given & ~shares.between(0.0, 1.0)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ScenarioError(
+                f"{path}:{row + 2}: {column} = {frame[column].iloc[row][:40]!r} is not a share between 0 "
+                "and 1 (empty: no share known)."
+            )
         label = str(value.get("label") or f"{column} of {path.name}")
         return ValueShare(file=path, column=column, label=label)
 

@@ -8,6 +8,7 @@ their folder for ``outside/``); a 2,000-file ``extends`` chain and the output fo
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
@@ -161,6 +162,8 @@ def test_a_scenario_name_is_an_id_and_a_file_name_becomes_one(tmp_path):
     assert load_scenario(path).name == "my-scenario-v2"
     with pytest.raises(ScenarioError, match="not a scenario name"):
         load_scenario(HOSTILE / "name_path.toml")
+    with pytest.raises(ScenarioError, match="is not an id"):  # nor a scenario built in code
+        dataclasses.replace(load_scenario(path), name="../elsewhere")
 
 
 def test_extends_without_suffix_resolves_inside_the_folder_or_bundled(tmp_path):

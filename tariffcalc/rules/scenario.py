@@ -280,6 +280,12 @@ class Scenario:
     dated: bool = False
     """True when ``as_of = "today"``: the scenario is a dated rulebook evaluated on any date."""
 
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):  # also for scenarios built in code: the name names folders
+            raise ScenarioError(
+                f"Scenario name {self.name!r} is not an id: use letters, digits, '-' and '_' (at most 100)."
+            )
+
     def date_warnings(self, on: dt.date) -> tuple[str, ...]:
         """A warning when ``on`` lies after the last date the scenario's sources document."""
         if self.documented_to is not None and on > self.documented_to:

@@ -382,6 +382,9 @@ def brief(
         reading=flow_options(**reading),
     )
     folder = result.write(out, force=force, bom=not no_bom, paper=paper, top=top)
+    for caveat in result.figures.get("caveats", ()):  # the scenario's warnings, as run prints them
+        if isinstance(caveat, str) and caveat.startswith("Warning: "):
+            click.echo(caveat, err=True)
     if not quiet:
         click.echo(lead(result.figures))
         click.echo(margin_sentence(result.figures))

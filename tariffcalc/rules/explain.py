@@ -156,6 +156,7 @@ def explain(
                 "authority": m.measure.authority,
                 "rate": rate,
                 "applies": bool(m.applies[0]),
+                "in_force": bool(m.active),
                 "contribution": float(m.contribution[0]),
                 "reason": _reason(m, iso3, code, cell, schedule.as_of),
                 "citation": m.measure.citation,
@@ -192,15 +193,30 @@ def to_text(explanation: dict[str, Any]) -> str:
         f"Scenario {e['scenario']} as of {e['as_of']}, compared with {e['baseline']}",
         "",
     ]
+    idle = [c for c in e["components"] if not c["applies"] and not c.get("in_force", True)]
+    elsewhere = [
+        c for c in e["components"] if not c["applies"] and "is not among this measure's" in c["reason"]
+    ]
     for c in e["components"]:
+        if c in idle or c in elsewhere:
+            continue
         mark = "+" if c["applies"] else "-"
         rate = f"{c['contribution']:+.2%}" if c["applies"] else "  —  "
         lines.append(f" {mark} {c['measure']:<28} {rate:>9}  {c['reason']}")
+        if not c["applies"]:  # the legal detail of measures that do not apply is in --json
+            continue
         lines.append(f"   {'':<28} {'':>9}  {c['citation']}")
         if c.get("status_words"):
             lines.append(f"   {'':<28} {'':>9}  Status: {c['status_words']}")
         for url in c.get("source", [])[:2]:
             lines.append(f"   {'':<28} {'':>9}  Source: {url}")
+    for group, words in (
+        (elsewhere, "in force but not on this partner or product"),
+        (idle, "not in force on " + e["as_of"]),
+    ):
+        if group:
+            names = ", ".join(c["measure"] for c in group[:5]) + (" …" if len(group) > 5 else "")
+            lines.append(f"   {len(group)} measure(s) {words}: {names} (each with its reason: --json)")
     lines += [
         "",
         f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",

@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import math
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -379,10 +380,14 @@ def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
     return out
 
 
-def dated_segments(first: Result, start: dt.date, end: dt.date) -> list[Segment]:
+def dated_segments(first: Result, start: dt.date, end: dt.date) -> Iterator[Segment]:
     """Cut ``start`` ≤ day < ``end`` at every change of ``first.scenario``'s rules and at month starts, and
     price each piece as of its first day (reusing the previous piece's rates when only the month changed
-    and no rule depends on the month)."""
+    and no rule depends on the month).
+
+    A generator: each piece's rates (arrays over every pair, for every measure) are dropped once the
+    caller moves on, so memory stays that of one piece however long the period (a list of the ~100
+    pieces of 2025-26 on the bundled data would hold about 20 GB)."""
     from tariffcalc.rules.timeline import change_dates
 
     if end <= start:
@@ -391,13 +396,12 @@ def dated_segments(first: Result, start: dt.date, end: dt.date) -> list[Segment]
     changes = change_dates(scenario, start, end)
     monthly_rules = any(m.usmca_exempt for m in scenario.measures)
     cuts = sorted({start, end, *changes, *_month_starts(start, end)})
-    segments: list[Segment] = []
     previous: Result | None = None
     for day, stop in itertools.pairwise(cuts):
         if previous is None or day in changes or monthly_rules:
+            previous = None  # release the last piece's arrays before pricing the next
             previous = first.with_scenario(scenario, as_of=day)
-        segments.append(Segment(day, stop, previous, tuple(changes.get(day, ()))))
-    return segments
+        yield Segment(day, stop, previous, tuple(changes.get(day, ())))
 
 
 def _ieepa_pair_rate(result: Result) -> np.ndarray:
@@ -461,10 +465,11 @@ def ieepa_refunds(first: Result, start: dt.date, end: dt.date = IEEPA_END) -> di
     upper bound of what was collected (see docs/validation.md for the comparison with CBP's figures).
     """
     end = min(end, IEEPA_END)
-    segments = dated_segments(first, start, end)
     pair_duty = np.zeros(len(first.pair_value))
     by_measure: dict[str, dict[str, object]] = {}
-    for segment in segments:
+    years = 0.0  # the period's length in years of flows
+    for segment in dated_segments(first, start, end):
+        years += segment.year_share
         result = segment.result
         for measure in result.scenario_schedule.measures:
             if not (measure.active and measure.measure.basis == "IEEPA"):
@@ -502,7 +507,7 @@ def ieepa_refunds(first: Result, start: dt.date, end: dt.date = IEEPA_END) -> di
                 "to": end.isoformat(),
                 "days": (end - start).days,
                 "ieepa_duty_usd": float(pair_duty.sum()),
-                "imports_usd": float(first.pair_value.sum()) * sum(s.year_share for s in segments),
+                "imports_usd": float(first.pair_value.sum()) * years,
             }
         ]
     )

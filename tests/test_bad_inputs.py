@@ -197,9 +197,10 @@ REJECTS = {
         "comma",
     ),
     "duplicate_key.csv": (
-        # 0101.21.00.10 is 0101210010 written with the dots of the printed schedule
-        [(3, "partner+hs+period", "duplicate", "duplicate of line 2")],
-        [("CHN", "0101210010", "2024", 1000.0)],
+        # 0101.21.00.10 is 0101210010 written with the dots of the printed schedule: the same key twice,
+        # summed (both rows are accepted; `--duplicates reject` rejects the second, see below)
+        [],
+        [("CHN", "0101210010", "2024", 1000.0), ("CHN", "0101210010", "2024", 1000.0)],
         "utf-8",
         "comma",
     ),
@@ -255,6 +256,21 @@ def test_every_readable_input_reconciles(name):
     report = read_flowset(BAD / name).files[0]
     assert report.input_value_usd == pytest.approx(report.accepted_value_usd + report.rejected_value_usd)
     assert report.accepted_value_usd == pytest.approx(sum(r[3] for r in REJECTS[name][1]))
+
+
+def test_a_repeated_key_is_summed_and_counted_or_rejected_on_request():
+    path = BAD / "duplicate_key.csv"
+    summed = read_flowset(path, aggregate=True)
+    assert summed.flows["value_usd"].tolist() == [2000.0]  # 1000 + 1000
+    report = summed.files[0]
+    assert (report.repeated_keys, report.repeated_rows, report.rejected_rows) == (1, 2, 0)
+    assert "1 (partner, hs, period) key(s) on more than one row (2 rows): summed" in report.notes
+    rejected = read_flowset(path, duplicates="reject")
+    issues = rejected.issues
+    assert list(zip(issues["line"], issues["column"], issues["kind"], issues["reason"], strict=True)) == [
+        (3, "partner+hs+period", "duplicate", "duplicate of line 2")
+    ]
+    assert rejected.flows["value_usd"].tolist() == [1000.0]
 
 
 def test_reconciliation_by_hand_for_the_negative_values():

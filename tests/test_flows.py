@@ -139,9 +139,10 @@ def mixed(tmp_path):
 
 def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
     accepted, rejects, _ = read_flows(mixed)
-    assert accepted["hs"].tolist() == ["0101210010", "22"]
-    assert accepted["partner"].tolist() == ["CHN", "FRA"]
-    assert rejects["line"].tolist() == list(range(3, 13))  # header is line 1, first data row line 2
+    # line 10 repeats the key of line 2: both are accepted (and summed by a run)
+    assert accepted["hs"].tolist() == ["0101210010", "0101210010", "22"]
+    assert accepted["partner"].tolist() == ["CHN", "CHN", "FRA"]
+    assert rejects["line"].tolist() == [3, 4, 5, 6, 7, 8, 9, 11, 12]  # header is line 1, first data row line 2
     assert set(rejects["source_file"]) == {str(mixed)}
     # the raw cells travel along unchanged
     assert reject_for(rejects, 3)["partner"] == "DEUX"
@@ -181,8 +182,8 @@ def test_value_and_period_reasons(mixed, line, words):
     assert words in reject_for(rejects, line)["reason"]
 
 
-def test_duplicate_key_names_the_first_line(mixed):
-    _, rejects, _ = read_flows(mixed)
+def test_duplicate_key_names_the_first_line_when_duplicates_are_rejected(mixed):
+    _, rejects, _ = read_flows(mixed, duplicates="reject")
     reason = reject_for(rejects, 10)["reason"]
     assert "duplicate" in reason
     assert "line 2" in reason
@@ -190,14 +191,17 @@ def test_duplicate_key_names_the_first_line(mixed):
 
 def test_same_key_in_another_period_is_not_a_duplicate(tmp_path):
     path = write(tmp_path, HEADER + "CHN,0101,2024-01,1\nCHN,0101,2024-02,2\nCHN,0101,2024-01,4\n")
-    accepted, rejects, _ = read_flows(path)
+    accepted, rejects, report = read_flows(path, duplicates="reject")
     assert accepted["period"].tolist() == ["2024-01", "2024-02"]
     assert rejects["line"].tolist() == [4]
     assert "line 2" in rejects["reason"].iloc[0]
+    accepted, rejects, report = read_flows(path)  # summed: one key (2024-01) on two rows
+    assert accepted["value_usd"].tolist() == [1.0, 2.0, 4.0] and len(rejects) == 0
+    assert (report.repeated_keys, report.repeated_rows) == (1, 2)
 
 
 def test_reconciliation_adds_up_by_hand(mixed):
-    _, _, report = read_flows(mixed)
+    _, _, report = read_flows(mixed, duplicates="reject")
     # accepted: 100 (line 2) + 0.5 (line 13) = 100.5
     # rejected parsed values: 5 + 7 + 1 + 2 + (-3) + 0 ("abc") + 0 (missing) + 11 + 4 + 6 = 33
     assert report.rows == 12

@@ -20,9 +20,12 @@ Four sources (``--source``):
     "Commodity Code", "Trade Flow Code", "Trade Value (US$)"). Only imports (flow M) are flows; World,
     areas and breakdown rows are rejected with their reason so nothing is counted twice.
 
-An adapter does not judge values, codes or periods (``tariffcalc.read.flows`` does that for every source); it
-finds the columns, turns wide tables long, resolves partner names and codes to ISO3, and marks the rows
-that are not flows of the importer (other flows, totals, breakdowns) with a kind and a reason.
+An adapter does not judge values, codes, periods or partners (the validators of :mod:`tariffcalc.read.cells`
+do that for every source); from the header (and the head of the file) it finds the columns and makes a
+:class:`Layout`, which is then applied to each chunk of the file on its own: it turns wide tables long,
+says which judge reads the partner cells (ISO3 codes, names, Census codes), and marks the rows that are
+not flows of the importer (other flows, totals, breakdowns) with a kind and a reason. The canonical
+layout needs no applying: its columns are the fields (:mod:`tariffcalc.read.stream` reads them directly).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ import pandas as pd
 
 from tariffcalc.errors import FlowsError, suggest
 from tariffcalc.read import FIELDS, REQUIRED, SOURCES, UNITS, cells
-from tariffcalc.read.tables import RawTable, shown
+from tariffcalc.read.cells import Judge
+from tariffcalc.read.tables import shown
 
 US_COLUMNS: dict[str, tuple[str, ...]] = {
     "partner_code": ("cty_code", "country code"),
@@ -136,43 +140,102 @@ EXPECTED = (
 
 @dataclasses.dataclass
 class Adapted:
-    """The rows of one file in canonical fields, before values, codes and periods are checked.
+    """The rows of one chunk in canonical fields, before values, codes, periods and partners are judged.
 
-    Arrays are aligned: one entry per flow row. ``partner`` holds the partners resolved to ISO3 (with a
-    kind and reason where that fails), ``hs``/``period``/``value`` the raw cells, ``src`` the row of
-    ``RawTable.frame`` each row comes from, ``value_column`` the column the value cell is in.
-    ``kind``/``reason`` mark rows the adapter itself rejects (not a flow of the importer).
+    Arrays are aligned: one entry per flow row. ``partner``/``hs``/``period``/``value`` are the raw cells,
+    ``src`` the row of ``frame`` each flow row comes from (a wide row gives several), ``line`` its line,
+    ``value_column`` the column its value cell is in. ``kind``/``reason`` mark rows the adapter itself
+    rejects (not a flow of the importer), ``kind_column`` the column at fault for them. ``counts`` holds
+    what the layout's notes add up over chunks; ``duty_key``/``duties`` match "Calculated Duties" rows to
+    flow rows across chunks (only when the accepted rows are kept).
     """
 
-    source: str
-    how: str
-    partner: cells.Distinct
+    partner: pd.Series
     hs: pd.Series
     period: pd.Series | None
     value: pd.Series
     reporter: pd.Series | None
     extras: pd.DataFrame
-    money_extras: tuple[str, ...]
     line: np.ndarray
     src: np.ndarray
     value_column: np.ndarray
-    fields: dict[str, str]
-    raw_columns: list[str]
     kind: np.ndarray
     reason: np.ndarray
-    notes: list[str]
+    frame: pd.DataFrame
+    kind_column: np.ndarray | None = None
+    counts: dict = dataclasses.field(default_factory=dict)
+    duty_key: np.ndarray | None = None
+    duties: pd.Series | None = None
+
+
+@dataclasses.dataclass
+class Layout:
+    """How one file's columns map onto the canonical fields, decided once from its header and head.
+
+    ``names`` are the file's column names with ``--map`` columns renamed to their fields; ``display`` maps
+    such a column back to the name the user knows; ``fields`` maps each field to its column; the ledger
+    shows ``raw_columns`` (and, for wide tables, the value cell as ``cell``). ``partner_judge`` reads the
+    partner cells. :meth:`apply` maps one chunk (not needed for the canonical layout).
+    """
+
+    source: str
+    how: str
+    names: list[str]
+    display: dict[str, str]
+    fields: dict[str, str]
+    raw_columns: list[str]
+    partner_judge: Judge
+    notes: list[str] = dataclasses.field(default_factory=list)
     cell_column: str | None = None
     key_extras: list[str] = dataclasses.field(default_factory=list)
-    kind_column: np.ndarray | None = None
-    """Per row, the column at fault for the adapter's own kinds (e.g. ``motCode`` of a breakdown row)."""
-    frame: pd.DataFrame | None = None
-    """The file's cells with ``--map`` columns renamed to their fields (what ``src`` rows index)."""
-    display: dict[str, str] = dataclasses.field(default_factory=dict)
-    """Column of ``frame`` → the name the user knows it by (the original of a ``--map`` column)."""
+    money_extras: tuple[str, ...] = ()
+    pick: dict = dataclasses.field(default_factory=dict)
+    years: list[str] = dataclasses.field(default_factory=list)
+    value_type: str | None = None
 
     def shown(self, column: str) -> str:
-        """The user's name of a column of ``frame``."""
+        """The user's name of a column."""
         return self.display.get(column, column)
+
+    def apply(self, frame: pd.DataFrame, line: np.ndarray, duties: bool = False) -> Adapted:
+        """Map one chunk (``frame``: the chunk's cells as text, columns ``names``; ``line`` of each row).
+        With ``duties``, calculated duties are matched to flow rows (for the table of accepted rows)."""
+        if self.source == "comtrade":
+            return _comtrade(self, frame, line)
+        return _us(self, frame, line, duties)
+
+    def final_notes(self, counts: dict) -> list[str]:
+        """The layout's notes on a whole file, from the ``counts`` of its chunks added up."""
+        notes = []
+        if counts.get("not_data"):
+            count, where, text = counts["not_data"]
+            notes.append(
+                f"{count} line(s) with no product code and no value are not data "
+                f"(e.g. line {where}: {shown(text, 60)!r})"
+            )
+        others = counts.get("other_types")
+        if others:
+            ranked = sorted(others.items(), key=lambda item: (-item[1][0], item[1][1]))
+            listed = "; ".join(f"{count} of {shown(name)!r}" for name, (count, _) in ranked[:5])
+            notes.append(f"rows of other data types are not flows and were not used: {listed}")
+        notes += self.notes
+        if counts.get("taiwan"):
+            notes.append("partner 'Other Asia, nes' (490, S19) read as Taiwan (TWN), as UN Comtrade uses it")
+        return notes
+
+
+def merge_counts(total: dict, part: dict) -> None:
+    """Add one chunk's note counts into ``total`` (chunks in file order: the first example is kept)."""
+    if part.get("not_data"):
+        if total.get("not_data"):
+            total["not_data"][0] += part["not_data"][0]
+        else:
+            total["not_data"] = list(part["not_data"])
+    for name, (count, order) in part.get("other_types", {}).items():
+        have = total.setdefault("other_types", {}).get(name)
+        total["other_types"][name] = (count + (have[0] if have else 0), have[1] if have else order)
+    if part.get("taiwan"):
+        total["taiwan"] = True
 
 
 # -------------------------------------------------------------------------------------------- columns
@@ -248,30 +311,6 @@ def _found(names: list[str], limit: int = 12) -> str:
     return ", ".join(shown_names) + more if names else "(none)"
 
 
-def _apply_map(raw: RawTable, column_map: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The frame with ``--map`` columns renamed to their fields, and field → the user's name of the column."""
-    if not column_map:
-        return raw.frame, {}
-    columns = _Columns(raw.frame.columns)
-    rename, shown_as = {}, {}
-    for their, field in column_map.items():
-        name = their if their in raw.frame.columns else columns.pick([_key(their)])
-        if name is None:
-            raise FlowsError(
-                f"{raw.path}: --map names column {their!r}, which this file does not have; "
-                f"found {_found(columns.names)}." + suggest(their, columns.names)
-            )
-        clash = columns.pick([field])
-        if clash is not None and clash != name:
-            raise FlowsError(
-                f"{raw.path}: --map {their}={field}, but the file already has a column {clash!r}; "
-                "map only one column to each field."
-            )
-        rename[name] = field
-        shown_as[field] = name
-    return raw.frame.rename(columns=rename), shown_as
-
-
 # ------------------------------------------------------------------------------------------ detection
 
 
@@ -316,7 +355,7 @@ def _lookalike(field: str, names: list[str]) -> str | None:
     return next((n for n in names if any(word in n.lower() for word in LOOKALIKES.get(field, ()))), None)
 
 
-def _unrecognised(raw: RawTable, names: list[str], source: str | None = None) -> FlowsError:
+def _unrecognised(path, names: list[str], source: str | None = None) -> FlowsError:
     columns = _Columns(names)
     found = _found(names)
     if (source is None and (columns.has("partner") or columns.has("hs"))) or source == "canonical":
@@ -332,38 +371,78 @@ def _unrecognised(raw: RawTable, names: list[str], source: str | None = None) ->
                 if field == "value_usd" and scale:
                     hints.append(f" Its name says {scale}: add --units {scale}.")
         return FlowsError(
-            f"{raw.path}: missing column(s) {', '.join(missing)}; found {found}. "
+            f"{path}: missing column(s) {', '.join(missing)}; found {found}. "
             f"The canonical columns are partner (ISO3), hs, period, value_usd.{''.join(hints)}"
         )
     one = " The header has a single column: is the file separated by something other than , ; tab or |?"
     what = f"is not a {source} file" if source else "is not a flow file tariffcalc recognises"
     return FlowsError(
-        f"{raw.path}: {what}. Found columns: {found}. Expected one of: {EXPECTED}. "
+        f"{path}: {what}. Found columns: {found}. Expected one of: {EXPECTED}. "
         f"Use --source to choose the layout and --map their_column=field to name columns."
         + (one if len(names) == 1 else "")
     )
 
 
-def adapt(raw: RawTable, source: str = "auto", column_map: Mapping[str, str] | None = None) -> Adapted:
-    """Map ``raw`` onto canonical fields with the adapter ``source`` (``auto``: recognised from the header)."""
+def _apply_map(path, names: list[str], column_map: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The column names with ``--map`` columns renamed to their fields, and field → the user's name."""
+    if not column_map:
+        return list(names), {}
+    columns = _Columns(names)
+    rename, shown_as = {}, {}
+    for their, field in column_map.items():
+        name = their if their in names else columns.pick([_key(their)])
+        if name is None:
+            raise FlowsError(
+                f"{path}: --map names column {their!r}, which this file does not have; "
+                f"found {_found(columns.names)}." + suggest(their, columns.names)
+            )
+        clash = columns.pick([field])
+        if clash is not None and clash != name:
+            raise FlowsError(
+                f"{path}: --map {their}={field}, but the file already has a column {clash!r}; "
+                "map only one column to each field."
+            )
+        rename[name] = field
+        shown_as[field] = name
+    return [rename.get(n, n) for n in names], shown_as
+
+
+def layout(
+    path,
+    names: list[str],
+    source: str = "auto",
+    column_map: Mapping[str, str] | None = None,
+    head_rows: list[list[str]] | None = None,
+) -> Layout:
+    """The :class:`Layout` of a file with header ``names`` (``head_rows``: its first data rows, as text)
+    read with the adapter ``source`` (``auto``: recognised from the header)."""
     if source not in SOURCES:
         raise FlowsError(
             f"Unknown source {source!r}: use one of {', '.join(SOURCES)}." + suggest(source, SOURCES)
         )
-    frame, shown_as = _apply_map(raw, column_map or {})
-    names = [str(n) for n in frame.columns]
+    renamed, shown_as = _apply_map(path, [str(n) for n in names], column_map or {})
     if source == "auto":
-        source, why = detect(names)
+        source, why = detect(renamed)
         if source is None:
-            raise _unrecognised(raw, names)
+            raise _unrecognised(path, renamed)
         how = f"auto-detected from {why}"
     else:
         how = f"chosen with --source {source}"
-    adapter = {"canonical": _canonical, "census": _us, "dataweb": _us, "comtrade": _comtrade}[source]
-    adapted = adapter(raw, frame, source, how)
-    adapted.frame = frame
-    adapted.display = shown_as
-    return adapted
+    head = pd.DataFrame(
+        [(row + [""] * len(renamed))[: len(renamed)] for row in head_rows or []], columns=renamed
+    )
+    head = (
+        head.astype(object) if len(head) else pd.DataFrame({c: pd.Series([], dtype=object) for c in renamed})
+    )
+    maker = {
+        "canonical": _canonical_layout,
+        "census": _us_layout,
+        "dataweb": _us_layout,
+        "comtrade": _comtrade_layout,
+    }
+    made = maker[source](path, renamed, source, how, head)
+    made.display = shown_as
+    return made
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -389,68 +468,95 @@ def _mark(
 # ----------------------------------------------------------------------------------------- canonical
 
 
-def _canonical(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adapted:
-    columns = _Columns(frame.columns)
+def _canonical_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+    columns = _Columns(names)
     name = {field: columns.pick([field]) for field in FIELDS}
     if not all(name[field] for field in REQUIRED):
-        raise _unrecognised(raw, list(map(str, frame.columns)), source)
-    n = len(frame)
-    partner = cells.iso3_reasons(frame[name["partner"]])
-    kind, reason = _none(n)
-    used = {c for c in name.values() if c is not None}
-    extras = frame[[c for c in frame.columns if c not in used]]
-    return Adapted(
+        raise _unrecognised(path, names, source)
+    return Layout(
         source=source,
         how=how,
-        partner=partner,
-        hs=frame[name["hs"]],
-        period=frame[name["period"]] if name["period"] else None,
-        value=frame[name["value_usd"]],
-        reporter=frame[name["reporter"]] if name["reporter"] else None,
-        extras=extras,
-        money_extras=(),
-        line=raw.line,
-        src=np.arange(n),
-        value_column=np.full(n, name["value_usd"], dtype=object),
+        names=names,
+        display={},
         fields={field: c for field, c in name.items() if c is not None},
-        raw_columns=[str(c) for c in frame.columns],
-        kind=kind,
-        reason=reason,
-        notes=[],
+        raw_columns=list(names),
+        partner_judge=cells.partner_code,
     )
 
 
 # ------------------------------------------------------------------------------------ Census, DataWeb
 
 
-def _us(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adapted:
-    columns = _Columns(frame.columns)
+def _us_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+    columns = _Columns(names)
     pick = {field: columns.pick(aliases) for field, aliases in US_COLUMNS.items()}
     partner_col = pick["partner_code"] or pick["partner"]
     used = {c for c in pick.values() if c}
-    years = [] if pick["value_usd"] else [c for c in period_columns(frame.columns) if c not in used]
+    years = [] if pick["value_usd"] else [c for c in period_columns(names) if c not in used]
     if partner_col is None or pick["hs"] is None or not (pick["value_usd"] or years):
-        raise _unrecognised(raw, list(map(str, frame.columns)), source)
+        raise _unrecognised(path, names, source)
     notes: list[str] = []
-    value_columns = years or [pick["value_usd"]]
+    value_type = None
+    if pick["data_type"]:
+        rows, _ = _data_rows(head, pick["hs"], years or [pick["value_usd"]], np.arange(len(head)))
+        types = head[pick["data_type"]].astype(str).str.strip().iloc[rows]
+        present = set(pd.unique(types.str.lower()))
+        value_type = next((t for t in VALUE_TYPES if t in present), None)
+        if value_type is None:
+            listed = ", ".join(sorted(repr(shown(t)) for t in pd.unique(types))[:8])
+            raise FlowsError(
+                f"{path}: column {pick['data_type']!r} has {listed or 'no values'}; none is a customs value "
+                f"({', '.join(t.title() for t in VALUE_TYPES)}). Add 'Customs Value' to the DataWeb query."
+            )
+        notes.append(f"values: data type {value_type!r}")
+    if years:
+        notes.append(f"wide layout: {len(years)} period columns ({years[0]} … {years[-1]}) turned into rows")
+    else:
+        notes.append(f"values: column {pick['value_usd']!r}")
+    ids = [c for c in names if c not in years and c not in (pick["data_type"], pick["description"])]
+    ids = [c for c in ids if c not in (pick["value_usd"], pick["calc_duty_usd"])]
+    fields = {"partner": partner_col, "hs": pick["hs"], "value_usd": pick["value_usd"] or "(period columns)"}
+    if pick["period"] and not years:
+        fields["period"] = pick["period"]
+    has_duty = bool(pick["calc_duty_usd"] and not years) or bool(pick["data_type"] and years)
+    return Layout(
+        source=source,
+        how=how,
+        names=names,
+        display={},
+        fields=fields,
+        raw_columns=[c for c in names if c not in years],
+        partner_judge=cells.census_code if pick["partner_code"] else cells.partner_name,
+        notes=notes,
+        cell_column="cell" if years else None,
+        key_extras=[c for c in ids if c not in (partner_col, pick["hs"], pick["period"], pick["month"])],
+        money_extras=("calc_duty_usd",) if has_duty else (),
+        pick={**pick, "partner_col": partner_col, "ids": ids},
+        years=years,
+        value_type=value_type,
+    )
 
-    rows = _data_rows(frame, pick["hs"], value_columns, notes, raw.line)
+
+def _us(self: Layout, frame: pd.DataFrame, line: np.ndarray, duties: bool) -> Adapted:
+    pick, years = self.pick, self.years
+    counts: dict = {}
+    value_columns = years or [pick["value_usd"]]
+    rows, not_data = _data_rows(frame, pick["hs"], value_columns, line)
+    if not_data:
+        counts["not_data"] = not_data
     duty_rows = None
     if pick["data_type"]:
-        rows, duty_rows = _typed_rows(raw, frame, pick["data_type"], rows, notes)
-    ids = [c for c in frame.columns if c not in years and c not in (pick["data_type"], pick["description"])]
-    ids = [c for c in ids if c not in (pick["value_usd"], pick["calc_duty_usd"])]
-
+        rows, duty_rows, others = _typed_rows(frame, pick["data_type"], rows, self.value_type)
+        if others:
+            counts["other_types"] = others
     if years:
         long = _melt(frame, rows, years)
         src, value, value_column, period_text = long["src"], long["value"], long["column"], long["period"]
-        notes.append(f"wide layout: {len(years)} period columns ({years[0]} … {years[-1]}) turned into rows")
     else:
         src = rows
         value = frame[pick["value_usd"]].iloc[rows].reset_index(drop=True)
         value_column = np.full(len(rows), pick["value_usd"], dtype=object)
         period_text = _us_period(frame, pick, rows)
-        notes.append(f"values: column {pick['value_usd']!r}")
 
     n = len(src)
     kind, reason = _none(n)
@@ -463,9 +569,7 @@ def _us(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adapted:
         description = pd.Series("", index=hs_text.index, dtype=object).where(~split, parts[1])
     if pick["description"]:
         description = frame[pick["description"]].astype(str).iloc[src].reset_index(drop=True)
-
-    read_partner = cells.census_code_reasons if pick["partner_code"] else cells.name_reasons
-    partner = read_partner(frame[partner_col]).take(src)
+    partner = frame[pick["partner_col"]].astype(str).iloc[src].reset_index(drop=True)
     _mark(
         kind,
         reason,
@@ -485,43 +589,42 @@ def _us(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adapted:
         period_text = period_text.where(period_text.str.len() != 7, period_text.str[:4])
 
     extras = pd.DataFrame(index=range(n))
-    money: tuple[str, ...] = ()
     if description is not None:
         extras["description"] = description.to_numpy(dtype=object)
-    duty = _us_duty(frame, pick, src, duty_rows, years, ids, value_column)
-    if duty is not None:
-        extras["calc_duty_usd"] = duty
-        money = ("calc_duty_usd",)
-    fields = {"partner": partner_col, "hs": pick["hs"], "value_usd": pick["value_usd"] or "(period columns)"}
-    if pick["period"] and not years:
-        fields["period"] = pick["period"]
-    return Adapted(
-        source=source,
-        how=how,
+    adapted = Adapted(
         partner=partner,
         hs=hs_text,
         period=period_text,
         value=value,
         reporter=None,
         extras=extras,
-        money_extras=money,
-        line=raw.line[src],
+        line=line[src],
         src=src,
         value_column=value_column,
-        fields=fields,
-        raw_columns=[c for c in map(str, frame.columns) if c not in years],
         kind=kind,
         reason=reason,
-        notes=notes,
-        cell_column="cell" if years else None,
-        key_extras=[c for c in ids if c not in (partner_col, pick["hs"], pick["period"], pick["month"])],
+        frame=frame,
+        counts=counts,
     )
+    if pick["calc_duty_usd"] and not years:
+        extras["calc_duty_usd"] = frame[pick["calc_duty_usd"]].astype(str).iloc[src].to_numpy(dtype=object)
+    elif duties and pick["data_type"] and years:
+        ids = pick["ids"]
+        adapted.duty_key = _row_keys(frame, ids, src, value_column)
+        if duty_rows is not None and len(duty_rows):
+            duty = _melt(frame, duty_rows, years)
+            table = pd.Series(
+                duty["value"].to_numpy(), index=_row_keys(frame, ids, duty["src"], duty["column"])
+            )
+            adapted.duties = table[~table.index.duplicated(keep="first")]
+    return adapted
 
 
 def _data_rows(
-    frame: pd.DataFrame, hs_col: str, value_columns: list[str], notes: list[str], line
-) -> np.ndarray:
-    """Rows with a product code or a value: the others are titles and notes around the table."""
+    frame: pd.DataFrame, hs_col: str, value_columns: list[str], line
+) -> tuple[np.ndarray, list | None]:
+    """Rows with a product code or a value (the others are titles and notes around the table), and for
+    the notes [how many others, the line and the text of the first] (None when there are none)."""
     empty = frame[hs_col].astype(str).str.strip() == ""
     for column in value_columns:
         cell = frame[column]
@@ -529,37 +632,28 @@ def _data_rows(
             cell.isna() if pd.api.types.is_float_dtype(cell.dtype) else cell.astype(str).str.strip() == ""
         )
     empty = empty.to_numpy(dtype=bool)
+    note = None
     if empty.any():
         first = np.flatnonzero(empty)[0]
         text = " ".join(t for t in frame.iloc[first].astype(str) if t.strip())
-        notes.append(
-            f"{int(empty.sum())} line(s) with no product code and no value are not data "
-            f"(e.g. line {line[first]}: {shown(text, 60)!r})"
-        )
-    return np.flatnonzero(~empty)
+        note = [int(empty.sum()), int(line[first]), text]
+    return np.flatnonzero(~empty), note
 
 
-def _typed_rows(raw, frame, type_col, rows, notes) -> tuple[np.ndarray, np.ndarray | None]:
-    """Split DataWeb rows by ``Data Type``: (customs value rows, "Calculated Duties" rows or None)."""
+def _typed_rows(frame, type_col, rows, value_type) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """Split DataWeb rows by ``Data Type``: (customs value rows, "Calculated Duties" rows or None, and the
+    other data types as name → (rows, first position))."""
     types = frame[type_col].astype(str).str.strip().iloc[rows]
     lowered = types.str.lower()
-    present = set(pd.unique(lowered))
-    value_type = next((t for t in VALUE_TYPES if t in present), None)
-    if value_type is None:
-        listed = ", ".join(sorted(repr(shown(t)) for t in pd.unique(types))[:8])
-        raise FlowsError(
-            f"{raw.path}: column {type_col!r} has {listed or 'no values'}; none is a customs value "
-            f"({', '.join(t.title() for t in VALUE_TYPES)}). Add 'Customs Value' to the DataWeb query."
-        )
     is_value = (lowered == value_type).to_numpy()
     is_duty = (lowered == DUTY_TYPE).to_numpy()
     other = ~(is_value | is_duty)
+    others = {}
     if other.any():
-        counts = types[other].value_counts()
-        listed = "; ".join(f"{count} of {shown(name)!r}" for name, count in counts.head(5).items())
-        notes.append(f"rows of other data types are not flows and were not used: {listed}")
-    notes.append(f"values: data type {value_type!r}")
-    return rows[is_value], (rows[is_duty] if is_duty.any() else None)
+        chosen = types[other]
+        first = {name: position for position, name in reversed(list(enumerate(chosen)))}
+        others = {name: (int(count), first[name]) for name, count in chosen.value_counts().items()}
+    return rows[is_value], (rows[is_duty] if is_duty.any() else None), others
 
 
 def _melt(frame: pd.DataFrame, rows: np.ndarray, years: list[str]) -> dict[str, object]:
@@ -586,92 +680,26 @@ def _us_period(frame: pd.DataFrame, pick: dict[str, str | None], rows: np.ndarra
 
 
 def _row_keys(frame: pd.DataFrame, columns: list[str], rows: np.ndarray, suffix: np.ndarray) -> np.ndarray:
-    key = pd.Series(suffix.astype(str), dtype=object)
+    key = pd.Series(np.asarray(suffix).astype(str), dtype=object)
     for column in columns:
         key = frame[column].astype(str).iloc[rows].reset_index(drop=True).astype(object) + "\x1f" + key
     return key.to_numpy(dtype=object)
 
 
-def _us_duty(frame, pick, src, duty_rows, years, ids, value_column) -> np.ndarray | None:
-    """Calculated duties of each flow row (text): a duty column, or "Calculated Duties" rows matched on the
-    row's other cells (code, country, …) and the period column."""
-    if pick["calc_duty_usd"] and not years:
-        return frame[pick["calc_duty_usd"]].astype(str).iloc[src].to_numpy(dtype=object)
-    if duty_rows is None or not years:
-        return None
-    duty = _melt(frame, duty_rows, years)
-    table = pd.Series(duty["value"].to_numpy(), index=_row_keys(frame, ids, duty["src"], duty["column"]))
-    table = table[~table.index.duplicated(keep="first")]
-    flows = _row_keys(frame, ids, src, value_column)
-    return table.reindex(flows).fillna("").to_numpy(dtype=object)
-
-
 # -------------------------------------------------------------------------------------------- Comtrade
 
 
-def _comtrade(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adapted:
-    columns = _Columns(frame.columns)
+def _comtrade_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+    columns = _Columns(names)
     pick = {field: columns.pick(aliases) for field, aliases in COMTRADE_COLUMNS.items()}
     missing = [f for f in ("hs", "value_usd") if pick[f] is None]
     if not (pick["partner_iso"] or pick["partner_code"] or pick["partner_name"]):
         missing.insert(0, "partnerISO")
     if missing:
-        raise _unrecognised(raw, list(map(str, frame.columns)), source)
-    n = len(frame)
-    kind, reason = _none(n)
-    notes: list[str] = [f"values: column {pick['value_usd']!r}"]
-
-    if pick["flow"]:
-        flow = frame[pick["flow"]].astype(str).str.strip()
-        not_import = ~flow.str.lower().isin(COMTRADE_IMPORTS).to_numpy()
-        _mark(
-            kind,
-            reason,
-            not_import,
-            "not_imports",
-            (
-                "flow " + flow.map(lambda t: repr(shown(t))) + " is not imports (M): only imports are flows"
-            ).to_numpy(dtype=object),
-        )
-    else:
+        raise _unrecognised(path, names, source)
+    notes = [f"values: column {pick['value_usd']!r}"]
+    if not pick["flow"]:
         notes.append("no flow column: every row is read as imports")
-
-    where = np.full(n, "", dtype=object)
-    for field, totals in COMTRADE_BREAKDOWN_TOTALS.items():
-        if pick[field] is None:
-            continue
-        code = frame[pick[field]].astype(str).str.strip()
-        part = ~code.isin(totals).to_numpy()
-        _mark(
-            kind,
-            reason,
-            part,
-            "breakdown",
-            (
-                f"breakdown row ({pick[field]} "
-                + code.map(lambda t: shown(t, 10))
-                + f"): its value is inside the total row ({pick[field]} {totals[0]}); download totals only"
-            ).to_numpy(dtype=object),
-            where,
-            pick[field],
-        )
-
-    _mark(
-        kind,
-        reason,
-        cells.aggregate_products(frame[pick["hs"]]),
-        "aggregate_product",
-        "aggregate product TOTAL: the total of all products (left out so nothing is counted twice)",
-    )
-    partner = _comtrade_partners(frame, pick, notes)
-    reporter = None
-    if pick["reporter"]:
-        reporter = frame[pick["reporter"]]
-    elif pick["reporter_code"]:
-        reporter = frame[pick["reporter_code"]].astype(str).str.strip().replace({"842": "USA"})
-    extras = pd.DataFrame(index=range(n))
-    if pick["description"]:
-        extras["description"] = frame[pick["description"]].astype(str).to_numpy(dtype=object)
     fields = {
         "partner": pick["partner_iso"] or pick["partner_code"] or pick["partner_name"],
         "hs": pick["hs"],
@@ -701,73 +729,122 @@ def _comtrade(raw: RawTable, frame: pd.DataFrame, source: str, how: str) -> Adap
         )
         if pick[f]
     ]
-    return Adapted(
+    return Layout(
         source=source,
         how=how,
-        partner=partner,
-        hs=frame[pick["hs"]],
-        period=frame[pick["period"]] if pick["period"] else None,
-        value=frame[pick["value_usd"]],
-        reporter=reporter,
-        extras=extras,
-        money_extras=(),
-        line=raw.line,
-        src=np.arange(n),
-        value_column=np.full(n, pick["value_usd"], dtype=object),
+        names=names,
+        display={},
         fields=fields,
         raw_columns=list(dict.fromkeys(shown_columns)),
-        kind=kind,
-        reason=reason,
+        partner_judge=comtrade_partner,
         notes=notes,
-        kind_column=where,
+        pick=pick,
     )
 
 
-def _comtrade_partners(frame, pick, notes) -> cells.Distinct:
-    """ISO3 of Comtrade partners; World, the EU and areas ("Areas, nes", "Bunkers") are aggregates."""
+def _comtrade(self: Layout, frame: pd.DataFrame, line: np.ndarray) -> Adapted:
+    pick = self.pick
     n = len(frame)
+    kind, reason = _none(n)
+    if pick["flow"]:
+        flow = frame[pick["flow"]].astype(str).str.strip()
+        not_import = ~flow.str.lower().isin(COMTRADE_IMPORTS).to_numpy()
+        _mark(
+            kind,
+            reason,
+            not_import,
+            "not_imports",
+            (
+                "flow " + flow.map(lambda t: repr(shown(t))) + " is not imports (M): only imports are flows"
+            ).to_numpy(dtype=object),
+        )
+    where = np.full(n, "", dtype=object)
+    for field, totals in COMTRADE_BREAKDOWN_TOTALS.items():
+        if pick[field] is None:
+            continue
+        code = frame[pick[field]].astype(str).str.strip()
+        part = ~code.isin(totals).to_numpy()
+        _mark(
+            kind,
+            reason,
+            part,
+            "breakdown",
+            (
+                f"breakdown row ({pick[field]} "
+                + code.map(lambda t: shown(t, 10))
+                + f"): its value is inside the total row ({pick[field]} {totals[0]}); download totals only"
+            ).to_numpy(dtype=object),
+            where,
+            pick[field],
+        )
+    _mark(
+        kind,
+        reason,
+        cells.aggregate_products(frame[pick["hs"]]),
+        "aggregate_product",
+        "aggregate product TOTAL: the total of all products (left out so nothing is counted twice)",
+    )
 
     def column(field: str) -> pd.Series:
         if pick[field] is None:
             return pd.Series([""] * n, dtype=object)
         return frame[pick[field]].astype(str).str.strip().astype(object)
 
-    key = pd.DataFrame(
-        {
-            "iso": column("partner_iso").str.upper(),
-            "code": column("partner_code"),
-            "name": column("partner_name"),
-        }
+    iso, number, name = column("partner_iso").str.upper(), column("partner_code"), column("partner_name")
+    partner = (iso + "\x1f" + number + "\x1f" + name).reset_index(drop=True)
+    counts = {}
+    if (iso.str.lower().isin(COMTRADE_TAIWAN) | number.str.lower().isin(COMTRADE_TAIWAN)).any():
+        counts["taiwan"] = True
+    reporter = None
+    if pick["reporter"]:
+        reporter = frame[pick["reporter"]]
+    elif pick["reporter_code"]:
+        reporter = frame[pick["reporter_code"]].astype(str).str.strip().replace({"842": "USA"})
+    extras = pd.DataFrame(index=range(n))
+    if pick["description"]:
+        extras["description"] = frame[pick["description"]].astype(str).to_numpy(dtype=object)
+    return Adapted(
+        partner=partner,
+        hs=frame[pick["hs"]],
+        period=frame[pick["period"]] if pick["period"] else None,
+        value=frame[pick["value_usd"]],
+        reporter=reporter,
+        extras=extras,
+        line=line,
+        src=np.arange(n),
+        value_column=np.full(n, pick["value_usd"], dtype=object),
+        kind=kind,
+        reason=reason,
+        frame=frame,
+        kind_column=where,
+        counts=counts,
     )
-    ids = key.groupby(["iso", "code", "name"], sort=False).ngroup().to_numpy().astype(np.int64)
-    distinct = key.drop_duplicates().reset_index(drop=True)
-    results = []
-    for iso_code, number, label in distinct.itertuples(index=False):
-        words = {iso_code.lower(), number.lower(), label.lower()}
-        what = repr(shown(label or iso_code or number))
-        lowered = label.lower()
-        if words & COMTRADE_WORLD:
-            why = (
-                f"partner World ({iso_code or number}) is the total of the other partners: "
-                "left out so nothing is counted twice"
-            )
-            results.append(("", "aggregate_partner", why))
-        elif words & COMTRADE_EU:
-            results.append(("", "aggregate_partner", cells.AGGREGATE_REASON.format(name=what)))
-        elif words & COMTRADE_TAIWAN:
-            results.append(("TWN", "", ""))
-            notes.append("partner 'Other Asia, nes' (490, S19) read as Taiwan (TWN), as UN Comtrade uses it")
-        elif (
-            (iso_code and not (len(iso_code) == 3 and iso_code.isalpha()))
-            or lowered.endswith(" nes")
-            or (lowered in ("bunkers", "free zones", "special categories"))
-        ):
-            where = f" ({iso_code})" if iso_code else ""
-            results.append(("", "aggregate_partner", f"area or group partner {what}{where}: not a country"))
-        elif iso_code:
-            results.append(cells.partner_code(iso_code))
-        else:
-            results.append(cells.partner_name(label))
-    raw = np.array([r.iso or r.code or r.name for r in distinct.itertuples(index=False)], dtype=object)
-    value, kind, reason = (np.array([r[i] for r in results], dtype=object) for i in range(3))
-    return cells.Distinct(ids, raw, value, kind, reason)
+
+
+def comtrade_partner(text: str) -> tuple[str, str, str]:
+    """Judge of Comtrade partners, given as ``iso␟code␟name``: World, the EU and areas ("Areas, nes",
+    "Bunkers") are aggregates; "Other Asia, nes" (490, S19) is Taiwan."""
+    iso_code, number, label = [*text.split("\x1f"), "", "", ""][:3]
+    words = {iso_code.lower(), number.lower(), label.lower()}
+    what = repr(shown(label or iso_code or number))
+    lowered = label.lower()
+    if words & COMTRADE_WORLD:
+        why = (
+            f"partner World ({iso_code or number}) is the total of the other partners: "
+            "left out so nothing is counted twice"
+        )
+        return "", "aggregate_partner", why
+    if words & COMTRADE_EU:
+        return "", "aggregate_partner", cells.AGGREGATE_REASON.format(name=what)
+    if words & COMTRADE_TAIWAN:
+        return "TWN", "", ""
+    if (
+        (iso_code and not (len(iso_code) == 3 and iso_code.isalpha()))
+        or lowered.endswith(" nes")
+        or (lowered in ("bunkers", "free zones", "special categories"))
+    ):
+        where = f" ({iso_code})" if iso_code else ""
+        return "", "aggregate_partner", f"area or group partner {what}{where}: not a country"
+    if iso_code:
+        return cells.partner_code(iso_code)
+    return cells.partner_name(label)

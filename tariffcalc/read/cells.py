@@ -1,23 +1,32 @@
-"""Read single cells: money amounts, HS codes, periods, partner names and codes.
+"""The per-value validators: money amounts, HS codes, periods, partner names and codes, reporters.
 
-Each reader works on a whole column and looks at every distinct text once, so a file of millions of rows
-costs a few thousand Python calls. Readers return the clean value and, for cells that cannot be used, a
-*kind* (a short code such as ``"suppressed"``) and a reason in words; an empty kind means the cell is
-fine. Nothing is guessed: a cell is repaired only where there is exactly one sensible reading.
+Every path that reads flows (files of any layout, Parquet, DataFrames, Dask partitions) judges cells with
+these functions and nothing else. A *judge* takes one cell as text and returns its clean value, a *kind*
+("" when the cell is fine, ``"repaired"`` for a code repaired without doubt, else the problem, such as
+``"malformed_hs"``) and a reason in words. :class:`Lookup` applies a judge to whole columns, judging each
+distinct text once (a file of millions of rows costs a few thousand Python calls), and :func:`money`
+reads amounts vectorised, looking at the few cells that are not plain numbers one distinct text at a
+time. Nothing is guessed: a cell is repaired only where there is exactly one sensible reading.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from tariffcalc.errors import suggest
+from tariffcalc.errors import UnknownCodeError, suggest
 from tariffcalc.read.tables import shown
 from tariffcalc.reference import countries, hs
+
+Judge = Callable[[str], tuple[str, str, str]]
+"""A per-value validator: cell text → (clean value, kind, reason)."""
 
 MAX_VALUE_USD = 1e15
 """Largest credible value of one flow row (USD): world merchandise trade is about 2.5e13 a year."""
@@ -62,6 +71,101 @@ class Distinct:
     def unchanged(self) -> bool:
         """True when every clean value is its raw cell (the column can be used as it is)."""
         return bool(np.array_equal(self.raw, self.value))
+
+
+class Lookup:
+    """A judge applied to whole columns: each distinct text is judged once, then looked up (thread-safe).
+
+    Clean values get integer ids (``values[id]``) shared by every chunk read through the same lookup;
+    rejected texts get the id -1, and their ``kind`` and ``reason`` are kept for the rejects ledger.
+    Known texts are found by pyarrow (``index_in``), so only texts never seen before reach Python.
+    """
+
+    def __init__(self, judge: Judge):
+        self.judge = judge
+        self.values: list[str] = []
+        self.ids: dict[str, int] = {}
+        self.raw: list[str] = []
+        self.kind: list[str] = []
+        self.reason: list[str] = []
+        self._id = np.zeros(0, dtype=np.intp)
+        self._repaired = np.zeros(0, dtype=bool)
+        self._known = pa.array([], pa.string())
+        self._lock = threading.Lock()
+
+    def intern(self, value: str) -> int:
+        """The id of a clean value, given one if it is new (values judged elsewhere, e.g. on a Dask worker)."""
+        with self._lock:
+            return self._intern(value)
+
+    def _intern(self, value: str) -> int:
+        found = self.ids.get(value)
+        if found is None:
+            found = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def map(self, texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each of ``texts`` (text, no nulls): the id of its clean value (-1 if rejected), whether it was
+        repaired, and its index into :attr:`raw`, :attr:`kind` and :attr:`reason`."""
+        with self._lock:
+            found = pc.index_in(texts, value_set=self._known)
+            if found.null_count:
+                new = pc.unique(pc.filter(texts, pc.is_null(found))).to_pylist()
+                ids = np.empty(len(new), dtype=np.intp)
+                repaired = np.zeros(len(new), dtype=bool)
+                for i, text in enumerate(new):
+                    value, kind, reason = self.judge(text)
+                    good = kind in ("", "repaired")
+                    ids[i] = self._intern(value) if good else -1
+                    repaired[i] = kind == "repaired"
+                    self.kind.append("" if good else kind)
+                    self.reason.append(reason)
+                self.raw.extend(new)
+                self._id = np.concatenate([self._id, ids])
+                self._repaired = np.concatenate([self._repaired, repaired])
+                self._known = pa.array(self.raw, pa.string())
+                found = pc.index_in(texts, value_set=self._known)
+            index = found.to_numpy(zero_copy_only=False).astype(np.intp)
+            return self._id[index], self._repaired[index], index
+
+
+@dataclasses.dataclass
+class Judged:
+    """A column judged by a :class:`Lookup`: per row, the id of the clean value (-1 when rejected), whether
+    it was repaired (None when no row was), and the index of its text in the lookup's ``raw``."""
+
+    ids: np.ndarray
+    repaired: np.ndarray | None
+    raw: np.ndarray
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.ids < 0
+
+
+def as_strings(values: list) -> pa.Array:
+    """Cells of any type as text (:func:`as_text`: a whole float is its digits, a missing cell is "")."""
+    return pa.array([as_text(v) for v in values], pa.string())
+
+
+def judge_column(lookup: Lookup, column: pa.Array | pa.ChunkedArray) -> Judged:
+    """Judge every row of ``column`` (text, dictionary, or numbers read as text) through ``lookup``."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    dictionary, indices = column.dictionary, column.indices
+    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        texts = dictionary.cast(pa.string())
+    else:
+        texts = as_strings(dictionary.to_pylist())
+    if indices.null_count:  # a missing cell is the text ""
+        texts = pa.concat_arrays([texts, pa.array([""], pa.string())])
+        indices = indices.fill_null(len(dictionary))
+    ids, repaired, raw = lookup.map(texts)
+    rows = indices.to_numpy(zero_copy_only=False)
+    return Judged(ids[rows], repaired[rows] if repaired.any() else None, raw[rows])
 
 
 def as_text(cell: object) -> str:
@@ -129,56 +233,103 @@ def number_style(texts: list[str], delimiter: str) -> str:
     return COMMA if delimiter == ";" else POINT
 
 
-_THOUSANDS_ONLY = re.compile(r"[-+($]*\d{1,3}(?:,\d{3})+\)?")
+MONEY_KINDS = ("", "missing", "suppressed", "not_numeric")
+"""Kinds of amount cells, by the codes :func:`money` returns (0: a number)."""
 
 
-def comma_conflict(cells: pd.Series) -> tuple[int, int] | None:
-    """For a text column read with a decimal comma because some cell proves it (``2,5``): the positions
-    of the first such cell and of the first cell that the other format reads as a whole number with
-    thousands separators (``1,500``: 1.5 here, 1500 there); None when there is no such pair."""
-    text = cells.astype(str).str.strip()
-    proof = text.str.fullmatch(_COMMA_EVIDENCE.pattern).to_numpy(dtype=bool)
-    if not proof.any():
-        return None
-    other = text.str.fullmatch(_THOUSANDS_ONLY.pattern).to_numpy(dtype=bool)
-    if not other.any():
-        return None
-    return int(np.argmax(proof)), int(np.argmax(other))
+def _plain(array: pa.Array, dot: bool) -> np.ndarray:
+    """True where a text cell is a plain number: ASCII digits with at most one ``.`` (if ``dot``)."""
+    n = len(array)
+    buffers = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+    body = data[offsets[0] : offsets[-1]]
+    length = np.diff(offsets)
+    plain = length > 0
+    digit = (body >= 48) & (body <= 57)
+    point = body == 46
+    bad = ~(digit | point) if dot else ~digit
+    if bad.any():
+        plain[np.searchsorted(offsets, np.flatnonzero(bad) + offsets[0], side="right") - 1] = False
+    if dot and point.any():
+        rows = np.searchsorted(offsets, np.flatnonzero(point) + offsets[0], side="right") - 1
+        points = np.bincount(rows, minlength=n)
+        plain &= (points <= 1) & (length > points)
+    return plain
+
+
+def money(column: pa.Array | pa.ChunkedArray, style: str = POINT) -> tuple[np.ndarray, np.ndarray]:
+    """Amounts of a column: (values as float, kind codes into :data:`MONEY_KINDS`).
+
+    Number columns (Parquet) are taken as they are (a null or NaN is *missing*, an infinity *not a
+    number*). Text is read with thousands separators (``1,234,567.89``; ``1.234.567,89`` in the
+    decimal-comma ``style``; spaces), an optional ``$``, and ``(1,234)`` for a negative number; a blank cell
+    is *missing*, ``(D)``, ``..`` and the like are *suppressed*, anything else that is not a finite number
+    is *not a number*. Plain numbers are converted by pyarrow; every other cell is read by one function
+    (:func:`_number`), once per distinct text. Amounts are in the file's units; callers scale them to USD.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    n = len(column)
+    kind = np.zeros(n, dtype=np.uint8)
+    if (
+        pa.types.is_floating(column.type)
+        or pa.types.is_integer(column.type)
+        or pa.types.is_decimal(column.type)
+    ):
+        value = column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
+        kind[np.isnan(value)] = 1
+        kind[np.isinf(value)] = 3
+        value[np.isinf(value)] = np.nan
+        return value, kind
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = as_strings(column.to_pylist())
+    if column.null_count:
+        column = column.fill_null("")
+    value = None
+    if style == POINT:
+        try:
+            value = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
+            slow = ~np.isfinite(value)
+        except pa.ArrowInvalid:
+            value = None
+    if value is None:
+        plain = _plain(column, dot=style == POINT)
+        safe = pc.if_else(pa.array(plain), column, pa.scalar("0", pa.string()))
+        value = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
+        slow = ~plain | ~np.isfinite(value)
+    if slow.any():
+        rows = np.flatnonzero(slow)
+        chosen = pc.take(column, pa.array(rows))
+        encoded = chosen.dictionary_encode()
+        parsed = [_number(t, style) for t in encoded.dictionary.to_pylist()]
+        which = encoded.indices.to_numpy(zero_copy_only=False)
+        value[rows] = np.array([v for v, _ in parsed], dtype=float)[which]
+        kind[rows] = np.array([MONEY_KINDS.index(k) for _, k in parsed], dtype=np.uint8)[which]
+    return value, kind
 
 
 def read_money(
     cells: pd.Series, delimiter: str = ",", style: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Amounts of a column: (values as float, kinds, number format used).
-
-    Float columns (Parquet) are taken as they are (a null is *missing*). Text is read with thousands
-    separators (``1,234,567.89``; ``1.234.567,89`` in decimal-comma files; spaces), an optional ``$``,
-    and ``(1,234)`` for a negative number. Non-finite numbers (``inf``, ``nan``) are *not_numeric*.
-    Amounts are in the file's units; the caller scales them to USD.
-    """
-    n = len(cells)
-    kind = np.full(n, "", dtype=object)
+    """Amounts of a pandas column: (values, kinds as text, the number format used: ``style``, or the one
+    the cells prove, else the delimiter's custom). See :func:`money`."""
     if pd.api.types.is_float_dtype(cells.dtype) or pd.api.types.is_integer_dtype(cells.dtype):
-        value = cells.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        kind[np.isnan(value)] = "missing"
-        kind[np.isinf(value)] = "not_numeric"
-        value[np.isinf(value)] = np.nan
-        return value, kind, POINT
-    text = cells.astype(str)
-    value = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-    slow = ~np.isfinite(value)
+        column = pa.array(cells.to_numpy(dtype=float, na_value=np.nan), from_pandas=True)
+    else:
+        column = as_strings(cells.tolist())
     if style is None:
-        candidates = pd.unique(text[slow]) if slow.any() else []
-        style = number_style([t for t in candidates if "," in t][:1000], delimiter)
-    if style == COMMA:
-        slow |= text.str.contains(".", regex=False).to_numpy()
-    if slow.any():
-        distinct = pd.unique(text[slow])
-        parsed = {t: _number(t, style) for t in distinct}
-        chosen = text[slow]
-        value[slow] = chosen.map({t: v for t, (v, _) in parsed.items()}).to_numpy(dtype=float)
-        kind[slow] = chosen.map({t: k for t, (_, k) in parsed.items()}).to_numpy(dtype=object)
-    return value, kind, style
+        texts = (
+            [t for t in pc.unique(column).to_pylist() if isinstance(t, str) and "," in t]
+            if len(cells)
+            else []
+        )
+        style = number_style(texts[:1000], delimiter)
+    value, kind = money(column, style)
+    return value, np.array(MONEY_KINDS, dtype=object)[kind], style
 
 
 # ------------------------------------------------------------------------------------------------ codes
@@ -225,8 +376,8 @@ def is_code(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) in hs.LEVELS
 
 
-def read_codes(column: pd.Series) -> Distinct:
-    """HS codes of a column; kinds "" (valid), "repaired" and "malformed".
+def code(text: str) -> tuple[str, str, str]:
+    """Judge of HS codes: kinds "" (valid), "repaired" and "malformed_hs".
 
     Dots and spaces that schedules print inside codes are removed where they sit between digit pairs
     (``8703.23.01``, ``0101.21.00.10``, ``8471.30.0100``). A code that lost its leading zero in a
@@ -234,17 +385,14 @@ def read_codes(column: pd.Series) -> Distinct:
     unambiguous: the cell is digits only, of odd length 3 to 9, does not start with 0, and one zero in
     front gives a code of 4/6/8/10 digits whose first four digits are an HS 2022 heading (chapters 01–09).
     A single digit is not repaired: every digit would make a chapter, so nothing confirms the reading.
-    Anything else that is not 2/4/6/8/10 digits is ``"malformed"``.
+    A number written with decimals (``101210010.0``, ``90111.0``) and dots that do not sit between digit
+    pairs (``847.1``, ``8.7.0.3``) are malformed: their digits cannot be trusted.
+    Anything else that is not 2/4/6/8/10 digits is ``"malformed_hs"``.
     """
-
-    def one(text: str) -> tuple[str, str, str]:
-        code, kind, hint = _code(text)
-        reason = (
-            f"malformed HS code {shown(text, 20)} (need {LEVELS_TEXT}){hint}" if kind == "malformed" else ""
-        )
-        return code, kind, reason
-
-    return Distinct.read(column, one)
+    clean, kind, hint = _code(text)
+    if kind == "malformed":
+        return clean, "malformed_hs", f"malformed HS code {shown(text, 20)} (need {LEVELS_TEXT}){hint}"
+    return clean, kind, ""
 
 
 # ----------------------------------------------------------------------------------------------- periods
@@ -298,19 +446,34 @@ def period(text: str) -> str | None:
     return year if month is None else f"{year}-{month:02d}"
 
 
-def read_periods(column: pd.Series) -> Distinct:
-    """Periods of a column as ``YYYY``/``YYYY-MM``; kind "bad_period" for others. A blank cell is no period."""
+def period_of(text: str) -> tuple[str, str, str]:
+    """Judge of periods: ``YYYY`` or ``YYYY-MM`` (see :func:`period`); a blank cell is no period (valid)."""
+    text = text.strip()
+    if not text:
+        return "", "", ""
+    clean = period(text)
+    if clean is None:
+        return text, "bad_period", f"period must be YYYY or YYYY-MM: {shown(text, 20)}"
+    return clean, "", ""
 
-    def one(text: str) -> tuple[str, str, str]:
+
+class Reporter:
+    """Judge of reporter cells: blank, or a name or code of ``importer`` ("usa", "United States")."""
+
+    def __init__(self, importer: str):
+        self.importer = importer
+
+    def __call__(self, text: str) -> tuple[str, str, str]:
         text = text.strip()
         if not text:
-            return "", "", ""
-        clean = period(text)
-        if clean is None:
-            return text, "bad_period", f"period must be YYYY or YYYY-MM: {shown(text, 20)}"
-        return clean, "", ""
-
-    return Distinct.read(column, one)
+            return self.importer, "", ""
+        try:
+            who = countries.to_iso3(text)
+        except UnknownCodeError:
+            who = text.upper()
+        if who == self.importer:
+            return who, "", ""
+        return who, "other_reporter", f"reporter {who} is not the scenario's importer {self.importer}"
 
 
 # ---------------------------------------------------------------------------------------------- partners
@@ -394,11 +557,6 @@ def partner_code(text: str) -> tuple[str, str, str]:
     return code, "unknown_partner", f"unknown partner {shown(code)!r}: use an ISO3 code{hint}"
 
 
-def iso3_reasons(column: pd.Series) -> Distinct:
-    """Partner ISO3 codes (upper-cased); unknown codes get a "did you mean"."""
-    return Distinct.read(column, partner_code)
-
-
 def partner_name(text: str) -> tuple[str, str, str]:
     """A country name or code → (ISO3, kind, reason)."""
     name = text.strip()
@@ -415,12 +573,12 @@ def partner_name(text: str) -> tuple[str, str, str]:
     return "", "unknown_partner", f"unknown partner {shown(name)!r}{hint}"
 
 
-def name_reasons(column: pd.Series) -> Distinct:
-    """Partner names or codes ("Korea, South", "Burma", "CHN") → ISO3."""
-    return Distinct.read(column, partner_name)
+def census_code(text: str) -> tuple[str, str, str]:
+    """A US Census country code (``5700``, ``0003``, ``-``) → ISO3; groups and totals are aggregates.
 
-
-def _census_code(text: str) -> tuple[str, str, str]:
+    ``-`` (all countries), codes starting with 0 (EU, Pacific Rim, USMCA, …) and codes with X (continents)
+    are aggregates. Codes that lost leading zeros in a spreadsheet (``3``) are padded to four digits.
+    """
     code = text.strip()
     padded = code.zfill(4) if code.isdigit() else code.upper()
     table = countries.census_codes()
@@ -430,12 +588,3 @@ def _census_code(text: str) -> tuple[str, str, str]:
         what = "all countries" if padded in ("-", "") else f"Census group {padded}"
         return "", "aggregate_partner", AGGREGATE_REASON.format(name=what)
     return "", "unknown_partner", f"unknown Census country code {shown(code)!r}"
-
-
-def census_code_reasons(column: pd.Series) -> Distinct:
-    """US Census country codes (``5700``, ``0003``, ``-``) → ISO3.
-
-    ``-`` (all countries), codes starting with 0 (EU, Pacific Rim, USMCA, …) and codes with X (continents)
-    are aggregates. Codes that lost leading zeros in a spreadsheet (``3``) are padded to four digits.
-    """
-    return Distinct.read(column, _census_code)

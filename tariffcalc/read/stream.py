@@ -1,24 +1,28 @@
-"""Streaming fast path for large, clean canonical files: read in chunks, keep only pair totals.
+"""The one reader of flows: every input, a chunk at a time, judged by the same validators.
 
-A static run needs, per (partner, product) pair, the sum of customs values: the periods and the rows
-themselves do not matter. This module reads a canonical CSV or Parquet file in chunks with pyarrow
-(partner, hs and period dictionary-encoded, so Python only ever touches the few thousand distinct codes)
-and adds each chunk into dense partner × product grids (``np.add.at``). Peak memory depends on the number
-of distinct partners and codes and on the chunk size, never on the number of rows.
+Every path that reads flows — ``tariffcalc run`` and ``validate``, :func:`tariffcalc.load_flows` on files
+or DataFrames, the Parquet route, ``--engine dask`` — goes through :func:`read_chunk` and :class:`Sums`:
 
-:data:`WORKERS` threads read, parse and check chunks at once (pyarrow releases the GIL); the calling
-thread adds them into the grids in file order, so the totals do not depend on timing. CSV chunks are
-byte ranges of :data:`CHUNK_BYTES` cut at line ends (a file with a quote character in its data rows is
-read by pyarrow's sequential streaming reader instead, because a quoted field may hold a line end);
-Parquet chunks are row groups (a very large row group is read in batches of :data:`PARQUET_BATCH_ROWS`
-rows, in the calling thread, so it cannot make a chunk as large as the file).
+1. :func:`plan` looks at the head of the input (:func:`tariffcalc.read.tables.inspect`) and makes a
+   :class:`Plan`: layout (:mod:`tariffcalc.read.adapters`), number format, units, importer.
+2. The input is cut into pieces: byte ranges of a CSV file cut at record boundaries, Parquet row groups,
+   slices of a DataFrame. :func:`read_chunk` reads one piece on its own: it parses it, applies the layout,
+   judges every cell with the per-value validators of :mod:`tariffcalc.read.cells` (each distinct cell
+   once, through shared :class:`~tariffcalc.read.cells.Lookup` caches), and returns a :class:`Part`: the
+   accepted rows as integer ids and values, and the rejected rows as ledger rows with their line, reason
+   and cells. A clean canonical piece is first tried the fast way (amounts parsed as numbers, only the
+   needed columns); any doubt sends the piece to the full reading, never the file.
+3. :class:`Sums` adds the parts in file order (so totals never depend on thread timing) into a dense
+   partner × code grid of values and a (period, partner, code) grid of row counts. Rows that share a
+   (partner, hs, period) key are summed there and counted; the counts also find subtotal rows (a code
+   beside finer codes of the same partner and period). When some rows must be rejected for what only
+   the whole file shows — subtotals, or repeated keys with ``duplicates="reject"`` — a second pass reads
+   the file again and rejects them with the line of a finer row or of the first row of their key.
 
-It is a fast path, not a second reader: it accepts only what :func:`tariffcalc.read.flows.read_flows` would
-accept unchanged (known ISO3 partner, a code of 2-10 digits in even length, a finite value between 0 and
-``MAX_VALUE_USD``, a YYYY or YYYY-MM period, no duplicate (partner, hs, period) key, the reporter equal to
-the importer, no subtotal row beside finer rows of the same partner) and gives up — returning ``None`` —
-at the first doubt, so that the careful reader reads that file, repairs what it can and reports every
-problem with its line number.
+:data:`WORKERS` threads read pieces at once (pyarrow and NumPy release the GIL); at most ``2 × WORKERS``
+pieces are in flight, so memory is bounded by the chunk size, not by the file. Memory otherwise grows with
+distinct partners, codes and periods: 8 bytes per partner × code cell of the value grid and one byte per
+(period, partner, code) cell of the count grid, touched only where rows are.
 """
 
 from __future__ import annotations
@@ -26,47 +30,916 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-import functools
 import hashlib
-import mmap
 import os
-import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from tariffcalc.errors import NotClean
+from tariffcalc.errors import FlowsError, suggest
+from tariffcalc.read import UNITS, adapters, cells, tables
 from tariffcalc.read.cells import MAX_VALUE_USD
-from tariffcalc.reference import countries, hs
 from tariffcalc.util.progress import Progress
+from tariffcalc.util.text import neutralise
 
-CHUNK_BYTES = 8 << 20
-"""CSV bytes per chunk."""
 PARQUET_BATCH_ROWS = 1 << 20
-"""Parquet rows per chunk: a row group of up to twice this is one chunk, a larger one is read in batches."""
+"""Parquet rows per piece: a row group of up to twice this is one piece, a larger one is read in batches."""
+FRAME_ROWS = 1 << 20
+"""DataFrame rows per piece."""
 WORKERS = max(1, min(8, os.cpu_count() or 1))
-"""Threads that read and check chunks at once."""
-_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
-_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
-MAX_PERIODS = 52
-"""Distinct periods a file may have on the fast path (one bit each in a 64-bit mask)."""
-_PERIOD_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+"""Threads that read pieces at once."""
+DUPLICATES = ("sum", "reject")
+"""What to do with rows that share a (partner, hs, period) key: add them up (default), or reject all but
+the first as duplicates (``--duplicates reject``)."""
+REJECT_COLUMNS = ("source_file", "line", "reason", "value_usd_parsed")
+ISSUE_COLUMNS = ("source_file", "line", "column", "kind", "reason", "value_usd", "cell")
+VALUE_KINDS = ("", "missing", "suppressed", "not_numeric", "too_large", "negative")
+_KEY_PARTNER, _KEY_CODE = 40, 16
+"""A (partner, code, period) key as one integer: partner id << 40 | code id << 16 | period id."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How inputs are read: the importer (rows of another reporter are rejected), ``source`` (adapter),
+    ``column_map`` (``--map``), ``units`` of the amounts, ``duplicates`` (:data:`DUPLICATES`), and whether
+    to keep the accepted ``rows`` as a table (else only the totals by partner and code)."""
+
+    importer: str = "USA"
+    source: str = "auto"
+    column_map: Mapping[str, str] | None = None
+    units: str = "usd"
+    duplicates: str = "sum"
+    rows: bool = False
+
+
+@dataclasses.dataclass
+class Plan:
+    """What every piece of one input shares (picklable: Dask workers get it)."""
+
+    path: str
+    layout: adapters.Layout
+    style: str
+    scale: float
+    importer: str
+    rows: bool
+    head: tables.Head | None = None
+    parquet: bool = False
+    frame: pa.Table | None = None
+    partition: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def canonical(self) -> bool:
+        return self.layout.source == "canonical"
+
+    @property
+    def fast(self) -> bool:
+        """True when pieces may first be tried the fast way (canonical, amounts with a decimal point)."""
+        return self.canonical and self.style == cells.POINT and not self.rows
+
+    @property
+    def wanted(self) -> list[str]:
+        """The columns of the canonical fields."""
+        fields = self.layout.fields
+        return [fields[f] for f in ("partner", "hs", "period", "reporter", "value_usd") if f in fields]
+
+
+def _value_columns(layout: adapters.Layout) -> list[str]:
+    if layout.years:
+        return list(layout.years)
+    if layout.source == "comtrade":
+        return [layout.pick["value_usd"]]
+    if layout.source == "canonical":
+        return [layout.fields["value_usd"]]
+    return [layout.pick["value_usd"]]
+
+
+def _style(layout: adapters.Layout, rows: list[list[str]], delimiter: str) -> str:
+    """The number format the head's amount cells prove, else the delimiter's custom."""
+    where = [layout.names.index(c) for c in _value_columns(layout) if c in layout.names]
+    texts = [row[i] for row in rows for i in where if i < len(row) and "," in row[i]]
+    return cells.number_style(texts[:1000], delimiter)
+
+
+def plan(source: str | Path | pd.DataFrame, options: Options) -> Plan:
+    """The :class:`Plan` of a file (CSV in any supported encoding and layout, gzip, Parquet) or DataFrame."""
+    if options.units not in UNITS:
+        raise FlowsError(
+            f"Unknown units {options.units!r}: use one of {', '.join(UNITS)}." + suggest(options.units, UNITS)
+        )
+    common = {"scale": UNITS[options.units], "importer": options.importer, "rows": options.rows}
+    if isinstance(source, pd.DataFrame):
+        table = frame_table(source)
+        head_rows = [[cells.as_text(v) for v in row.values()] for row in table.slice(0, 1000).to_pylist()]
+        layout = adapters.layout(
+            "DataFrame", table.column_names, options.source, options.column_map, head_rows
+        )
+        renamed = table.rename_columns(layout.names)
+        return Plan("DataFrame", layout, _style(layout, head_rows, ""), frame=renamed, **common)
+    path = Path(source)
+    head = tables.inspect(path, adapters.header_score)
+    if head.parquet:
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(path)
+            names = tables.unique_names(path, [str(n) for n in parquet.schema_arrow.names], 1)
+            first = next(parquet.iter_batches(batch_size=1000), None)
+        except (pa.ArrowException, OSError) as exc:
+            raise FlowsError(f"{path}: cannot read as Parquet ({exc}).") from None
+        head_rows = [[cells.as_text(v) for v in row.values()] for row in first.to_pylist()] if first else []
+        layout = adapters.layout(path, names, options.source, options.column_map, head_rows)
+        return Plan(str(path), layout, _style(layout, head_rows, ""), parquet=True, **common)
+    head_rows = head.head_rows()
+    layout = adapters.layout(path, head.names, options.source, options.column_map, head_rows)
+    return Plan(str(path), layout, _style(layout, head_rows, head.delimiter), head=head, **common)
+
+
+def frame_table(frame: pd.DataFrame) -> pa.Table:
+    """A DataFrame as an Arrow table: numbers stay numbers, everything else is text (missing cells null)."""
+    names = [str(c) for c in frame.columns]
+    if len(set(n.lower() for n in names)) != len(names):
+        raise FlowsError(f"The DataFrame names a column twice: {', '.join(names)}.")
+    arrays = []
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if pd.api.types.is_bool_dtype(column.dtype):
+            arrays.append(as_text_array(column))
+        elif pd.api.types.is_numeric_dtype(column.dtype):
+            arrays.append(pa.array(column.to_numpy(), from_pandas=True))
+        else:
+            try:
+                arrays.append(pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+            except (pa.ArrowException, TypeError, ValueError):
+                arrays.append(as_text_array(column))
+    return pa.table(arrays, names=names)
+
+
+def as_text_array(column: pd.Series) -> pa.Array:
+    return cells.as_strings(column.tolist())
+
+
+# ------------------------------------------------------------------------------------------------ pieces
+
+
+@dataclasses.dataclass
+class CsvPiece:
+    """Some whole records of a CSV file: ``data`` (or the byte range ``start:end`` of ``path``, read by a
+    Dask worker), in ``codec``."""
+
+    number: int
+    data: bytes | memoryview | None
+    quoted: bool
+    codec: str
+    share: float | None = None
+    path: str | None = None
+    start: int = 0
+    end: int = 0
+
+    def bytes(self):
+        if self.data is not None:
+            return self.data
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            return handle.read(self.end - self.start)
+
+
+@dataclasses.dataclass
+class ArrowPiece:
+    """Rows of a Parquet file (row ``group`` of ``path``, or a ``table`` already read) or of a DataFrame."""
+
+    number: int
+    rows: int
+    share: float | None = None
+    path: str | None = None
+    group: int = -1
+    table: pa.Table | None = None
+    partition: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def read(self, columns: list[str] | None, dictionary: list[str] | None = None) -> pa.Table:
+        if self.table is not None:
+            table = self.table
+        else:
+            import pyarrow.parquet as pq
+
+            names = [c for c in columns if c not in self.partition] if columns is not None else None
+            reader = pq.ParquetFile(self.path, read_dictionary=dictionary)
+            table = reader.read_row_group(self.group, columns=names, use_threads=False)
+        for name, value in self.partition.items():
+            if columns is None or name in columns:
+                table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+        if columns is not None:
+            table = table.select([c for c in columns if c in table.column_names])
+        return table
+
+
+def csv_pieces(head: tables.Head, digest=None) -> Iterator[CsvPiece]:
+    """The pieces of a CSV file, in order (hashing the file's bytes into ``digest`` as they are cut)."""
+    if digest is not None and not head.streamed:
+        with head.path.open("rb") as handle:
+            digest.update(handle.read(head.data_offset))
+    size = max(head.size, 1)
+    for chunk in tables.csv_chunks(head, digest if head.streamed else None):
+        share = chunk.end / size if not head.streamed else None
+        yield CsvPiece(chunk.number, chunk.data, chunk.quoted, chunk.codec, share)
+
+
+def parquet_pieces(path: Path, partition: dict[str, str] | None = None, batches: bool = True):
+    """One piece per row group; a row group of more than twice :data:`PARQUET_BATCH_ROWS` rows is read
+    here, in batches (unless ``batches`` is False: Dask workers read whole row groups)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    total, done, number = max(metadata.num_rows, 1), 0, 0
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        if rows <= 2 * PARQUET_BATCH_ROWS or not batches:
+            done += rows
+            yield ArrowPiece(number, rows, done / total, str(path), group, partition=partition or {})
+            number += 1
+            continue
+        for batch in pq.ParquetFile(path).iter_batches(
+            batch_size=PARQUET_BATCH_ROWS, row_groups=[group], use_threads=False
+        ):
+            done += batch.num_rows
+            table = pa.Table.from_batches([batch])
+            yield ArrowPiece(number, batch.num_rows, done / total, table=table, partition=partition or {})
+            number += 1
+
+
+def frame_pieces(table: pa.Table) -> Iterator[ArrowPiece]:
+    total = max(table.num_rows, 1)
+    for number, start in enumerate(range(0, table.num_rows, FRAME_ROWS)):
+        piece = table.slice(start, FRAME_ROWS)
+        yield ArrowPiece(number, piece.num_rows, (start + piece.num_rows) / total, table=piece)
+
+
+def pieces(plan: Plan, digest=None):
+    """The pieces of a planned input, in order."""
+    if plan.frame is not None:
+        return frame_pieces(plan.frame)
+    if plan.parquet:
+        return parquet_pieces(Path(plan.path))
+    return csv_pieces(plan.head, digest)
+
+
+# ------------------------------------------------------------------------------------------------ judging
+
+
+class Lookups:
+    """The validators' caches of one reading, shared by its threads: partners (with the layout's judge),
+    codes, periods and reporters. Clean values get ids; :meth:`seeded` copies can be sent to Dask."""
+
+    def __init__(self, plan: Plan):
+        self.partner = cells.Lookup(plan.layout.partner_judge)
+        self.code = cells.Lookup(cells.code)
+        self.period = cells.Lookup(cells.period_of)
+        self.period.intern("")  # id 0: no period (rows of inputs without a period column)
+        self.reporter = cells.Lookup(cells.Reporter(plan.importer))
+
+    def values(self) -> tuple[list[str], list[str], list[str]]:
+        return list(self.partner.values), list(self.code.values), list(self.period.values)
+
+    def seed(self, values: tuple[list[str], list[str], list[str]]) -> Lookups:
+        """Give the clean ``values`` the same ids as in the lookups they come from."""
+        for lookup, known in zip((self.partner, self.code, self.period), values, strict=True):
+            for value in known:
+                lookup.intern(value)
+        return self
+
+
+@dataclasses.dataclass
+class Held:
+    """What the second pass rejects: sorted keys of subtotal rows and, with ``duplicates="reject"``, of
+    repeated keys; for each level of the subtotal codes, each code's prefix of that length (code id or -1)."""
+
+    subtotals: np.ndarray
+    repeated: np.ndarray
+    parents: dict[int, np.ndarray]
+    extras: list[str]
+
+
+@dataclasses.dataclass
+class Part:
+    """What :func:`read_chunk` makes of one piece. Lines are relative to the piece (1 = its first line)."""
+
+    number: int
+    rows: int = 0
+    lines: int = 0
+    blank: int = 0
+    p: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.intp))
+    c: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.intp))
+    t: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.intp))
+    value: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    code_rows: np.ndarray | None = None
+    repaired_rows: int = 0
+    repaired_value: float = 0.0
+    repaired_example: tuple[int, str, str] | None = None
+    rejected_rows: int = 0
+    rejected_value: float = 0.0
+    ledger: pd.DataFrame | None = None
+    table: pd.DataFrame | None = None
+    counts: dict = dataclasses.field(default_factory=dict)
+    duties: pd.Series | None = None
+    replaced: int = 0
+    fast: bool = False
+    held: dict | None = None
+    values: tuple | None = None
+    """The clean values behind the ids, when the piece was read with lookups of its own (Dask)."""
+
+
+class Mode:
+    """Shared by the pieces of one reading: once a piece cannot be read the fast way, the next ones are
+    read in full straight away (a dirty file would otherwise be parsed twice)."""
+
+    def __init__(self, fast: bool):
+        self.fast = fast
+
+
+def read_chunk(
+    plan: Plan, lookups: Lookups, piece, mode: Mode | None = None, held: Held | None = None
+) -> Part:
+    """Read one piece: the chunk function of every engine (local threads, Dask workers)."""
+    mode = mode or Mode(plan.fast)
+    if plan.fast and mode.fast and held is None:
+        part = _fast(plan, lookups, piece)
+        if part is not None:
+            return part
+        mode.fast = False
+    return _full(plan, lookups, piece, held)
+
+
+def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
+    """The piece read the fast way (needed columns, amounts as numbers), or None at the first doubt."""
+    fields = plan.layout.fields
+    value_column = fields["value_usd"]
+    if isinstance(piece, CsvPiece):
+        data = piece.bytes()
+        if piece.codec != "utf-8":
+            return None
+        try:
+            table = tables.parse(
+                data,
+                plan.layout.names,
+                plan.head.delimiter,
+                piece.quoted,
+                types={value_column: pa.float64()},
+                include=plan.wanted,
+            )
+        except pa.ArrowInvalid:
+            return None
+        lines = table.num_rows if not piece.quoted else tables.line_count(data)
+    else:
+        original = [plan.layout.shown(c) for c in plan.wanted]
+        text = [plan.layout.shown(c) for c in plan.wanted if c != value_column]
+        table = piece.read(original, text).rename_columns(plan.wanted)
+        lines = table.num_rows
+        kind = table.schema.field(value_column).type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            return None
+    partner = cells.judge_column(lookups.partner, table.column(fields["partner"]))
+    if partner.bad.any():
+        return None
+    code = cells.judge_column(lookups.code, table.column(fields["hs"]))
+    if code.bad.any():
+        return None
+    period = None
+    if "period" in fields:
+        period = cells.judge_column(lookups.period, table.column(fields["period"]))
+        if period.bad.any():
+            return None
+    if (
+        "reporter" in fields
+        and cells.judge_column(lookups.reporter, table.column(fields["reporter"])).bad.any()
+    ):
+        return None
+    column = table.column(value_column)
+    if column.null_count:
+        return None
+    value = column.to_numpy().astype(float, copy=False)
+    if plan.scale != 1.0:
+        value = value * plan.scale
+    if len(value) and not (value.min() >= 0 and value.max() <= MAX_VALUE_USD):  # NaN fails both
+        return None
+    n = table.num_rows
+    part = Part(
+        piece.number,
+        rows=n,
+        lines=lines,
+        p=partner.ids,
+        c=code.ids,
+        t=period.ids if period is not None else np.zeros(n, np.intp),
+        value=value,
+        fast=True,
+    )
+    if code.repaired is not None:
+        part.repaired_rows = int(code.repaired.sum())
+        part.repaired_value = float(value[code.repaired].sum())
+        first = int(np.flatnonzero(code.repaired)[0])
+        if isinstance(piece, CsvPiece) and piece.quoted:
+            line = int(tables.record_lines(data, True)[0][first])
+        else:
+            line = first + 1
+        part.repaired_example = (
+            line,
+            lookups.code.raw[code.raw[first]],
+            lookups.code.values[code.ids[first]],
+        )
+    return part
+
+
+def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tables.Invalid, int]:
+    """The whole piece as text (numbers of Parquet files stay numbers): (table without blank rows, relative
+    line of each row, lines, blank lines, records with the wrong number of fields, bytes replaced)."""
+    invalid = tables.Invalid()
+    if isinstance(piece, CsvPiece):
+        data, replaced = tables.to_utf8(piece.bytes(), piece.codec)
+        try:
+            table = tables.parse(data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid)
+        except pa.ArrowInvalid as exc:
+            raise FlowsError(f"{plan.path}: not a well-formed CSV file ({exc}).") from None
+        starts, lines = tables.record_lines(data, piece.quoted)
+        records = table.num_rows + len(invalid.number)
+        if len(starts) != records:  # cannot happen: pyarrow and the line map agree on records
+            starts = np.arange(1, records + 1, dtype=np.int64)
+        bad = np.zeros(records, dtype=bool)
+        bad[np.array(invalid.number, dtype=np.int64) - 1] = True
+        invalid.line = starts[bad]
+        line = starts[~bad]
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column in table.columns:
+            blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+        if blank.any():
+            table = table.filter(pa.array(~blank))
+            line = line[~blank]
+        return table, line, lines, int(blank.sum()), invalid, replaced
+    table = piece.read(None)
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            columns.append(column)
+            continue
+        try:
+            columns.append(column.cast(pa.string()))
+        except pa.ArrowException:  # every pyarrow error, unsupported types included
+            raise FlowsError(
+                f"{plan.path}: column {name!r} holds {column.type} values, which cannot be read as text."
+            ) from None
+    table = pa.table(columns, names=plan.layout.names)
+    invalid.line = np.zeros(0, dtype=np.int64)
+    return table, np.arange(1, table.num_rows + 1, dtype=np.int64), table.num_rows, 0, invalid, 0
+
+
+@dataclasses.dataclass
+class _Fields:
+    """One piece's rows in canonical fields, whatever the layout: raw cells and where they come from."""
+
+    partner: pa.Array
+    hs: pa.Array
+    period: pa.Array | None
+    value: pa.Array
+    reporter: pa.Array | None
+    line: np.ndarray
+    kind: np.ndarray | None = None
+    reason: np.ndarray | None = None
+    adapted: adapters.Adapted | None = None
+
+
+def _arrow(column) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
+    if isinstance(column, pa.Array):
+        return column
+    values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) else column
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return cells.as_strings(list(values))
+
+
+def _fields(plan: Plan, table: pa.Table, line: np.ndarray) -> _Fields:
+    layout = plan.layout
+    if plan.canonical:
+        f = layout.fields
+        return _Fields(
+            partner=_arrow(table.column(f["partner"])),
+            hs=_arrow(table.column(f["hs"])),
+            period=_arrow(table.column(f["period"])) if "period" in f else None,
+            value=_arrow(table.column(f["value_usd"])),
+            reporter=_arrow(table.column(f["reporter"])) if "reporter" in f else None,
+            line=line,
+        )
+    frame = table.to_pandas()
+    frame.columns = layout.names
+    for name in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[name].dtype):
+            frame[name] = frame[name].astype(object)
+    adapted = layout.apply(frame, line, duties=plan.rows)
+    value = adapted.value
+    value = (
+        pa.array(value.to_numpy(dtype=float), from_pandas=True)
+        if pd.api.types.is_float_dtype(value.dtype)
+        else _arrow(value)
+    )
+    return _Fields(
+        partner=_arrow(adapted.partner),
+        hs=_arrow(adapted.hs),
+        period=_arrow(adapted.period) if adapted.period is not None else None,
+        value=value,
+        reporter=_arrow(adapted.reporter) if adapted.reporter is not None else None,
+        line=adapted.line,
+        kind=adapted.kind,
+        reason=adapted.reason,
+        adapted=adapted,
+    )
+
+
+def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
+    """The piece read in full: every row judged, bad rows to the ledger."""
+    table, line, lines, blank, invalid, replaced = _full_table(plan, piece)
+    fields = _fields(plan, table, line)
+    n = len(fields.line)
+    part = Part(piece.number, rows=n, lines=lines, blank=blank, replaced=replaced)
+    value, vkind = cells.money(fields.value, plan.style)
+    if plan.scale != 1.0:
+        value = value * plan.scale
+    too_large = (vkind == 0) & (np.abs(value) > MAX_VALUE_USD)
+    vkind[too_large] = 4
+    value[too_large] = np.nan
+    vkind[(vkind == 0) & (value < 0)] = 5
+    partner = cells.judge_column(lookups.partner, fields.partner)
+    code = cells.judge_column(lookups.code, fields.hs)
+    period = cells.judge_column(lookups.period, fields.period) if fields.period is not None else None
+    reporter = cells.judge_column(lookups.reporter, fields.reporter) if fields.reporter is not None else None
+    adapter_bad = (fields.kind != "") if fields.kind is not None else np.zeros(n, dtype=bool)
+    bad = adapter_bad | (vkind != 0) | partner.bad | code.bad
+    if period is not None:
+        bad |= period.bad
+    if reporter is not None:
+        bad |= reporter.bad
+    t = period.ids if period is not None else np.zeros(n, np.intp)
+    good = ~bad
+    subtotal = repeated = None
+    if held is not None:
+        key = (partner.ids.astype(np.int64) << _KEY_PARTNER) | (code.ids.astype(np.int64) << _KEY_CODE) | t
+        in_subtotal = good & _isin(key, held.subtotals)
+        repeated = good & _isin(key, held.repeated)
+        part.held = {"finer": _finer(held, partner.ids, code.ids, t, fields.line, good)}
+        subtotal = in_subtotal & ~repeated  # for a repeated key, its first row decides (in Sums)
+        good = good & ~subtotal & ~repeated
+    keep = np.flatnonzero(good)
+    part.p, part.c, part.t, part.value = partner.ids[keep], code.ids[keep], t[keep], value[keep]
+    if code.repaired is not None and (code.repaired & good).any():
+        fixed = code.repaired & good
+        part.repaired_rows = int(fixed.sum())
+        part.repaired_value = float(np.nan_to_num(value[fixed]).sum())
+        first = int(np.flatnonzero(fixed)[0])
+        raw = lookups.code.raw[code.raw[first]]
+        part.repaired_example = (int(fields.line[first]), raw, lookups.code.values[code.ids[first]])
+    rows = np.flatnonzero(bad)
+    kinds, reasons = _verdicts(rows, fields, vkind, partner, code, period, reporter, lookups)
+    ledger = _ledger(plan, table, fields, rows, kinds, reasons, value)
+    if held is not None:
+        keys = (partner.ids.astype(np.int64) << _KEY_PARTNER) | (code.ids.astype(np.int64) << _KEY_CODE) | t
+        if subtotal.any():
+            where = np.flatnonzero(subtotal)
+            text = [_SUBTOTAL.format(code=lookups.code.values[c]) for c in code.ids[where]]
+            kinds = np.full(len(where), "aggregate_product", dtype=object)
+            held_rows = _ledger(plan, table, fields, where, kinds, text, value)
+            held_rows["_key"] = keys[where]
+            part.held["subtotals"] = held_rows
+        if repeated.any():
+            where = np.flatnonzero(repeated)
+            kinds = np.full(len(where), "duplicate", dtype=object)
+            dup = _ledger(plan, table, fields, where, kinds, [""] * len(where), value)
+            dup["_key"] = keys[where]
+            dup["_code"] = _values(lookups.code, code.ids[where])
+            dup["_extras"] = _extras_key(plan, fields, where)
+            dup["_subtotal"] = in_subtotal[where]
+            dup["_p"], dup["_c"], dup["_t"], dup["_v"] = (
+                partner.ids[where],
+                code.ids[where],
+                t[where],
+                value[where],
+            )
+            if plan.rows:
+                dup["_row"] = _accepted(
+                    plan, lookups, table, fields, where, partner, code, period, value
+                ).to_dict("records")
+            part.held["repeated"] = dup
+    if invalid.number:
+        ledger = pd.concat([ledger, _bad_rows(plan, invalid)], ignore_index=True)
+    part.ledger = ledger if len(ledger) else None
+    part.rejected_rows = len(rows) + len(invalid.number)
+    part.rejected_value = float(np.nan_to_num(value[rows]).sum())
+    if plan.rows:
+        part.table = _accepted(plan, lookups, table, fields, keep, partner, code, period, value)
+    if fields.adapted is not None:
+        part.counts = fields.adapted.counts
+        if plan.rows and fields.adapted.duties is not None:
+            part.duties = fields.adapted.duties
+    return part
+
+
+_SUBTOTAL = (
+    "HS {code} is the total of finer codes in this file (e.g. line \x00): counted through them, not twice"
+)
+"""Reason of a subtotal row; ``\\x00`` becomes the line of a finer row once the whole file has been read."""
+_HELD = ("_key", "_extras", "_subtotal", "_p", "_c", "_t", "_v", "_row", "_code")
+"""Columns of the second pass's held rows that are not ledger columns."""
+
+
+def _isin(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    if not len(sorted_keys) or not len(keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+def _finer(held: Held, p, c, t, line, good) -> dict[int, int]:
+    """For subtotal keys, the first line (relative) of a usable row with a finer code under them."""
+    out: dict[int, int] = {}
+    rows = np.flatnonzero(good)
+    for parent_of in held.parents.values():
+        parent = parent_of[c[rows]]
+        has = parent >= 0
+        if not has.any():
+            continue
+        chosen = rows[has]
+        key = (
+            (p[chosen].astype(np.int64) << _KEY_PARTNER)
+            | (parent[has].astype(np.int64) << _KEY_CODE)
+            | t[chosen]
+        )
+        hit = _isin(key, held.subtotals)
+        if hit.any():
+            first = pd.Series(line[chosen[hit]]).groupby(key[hit]).min()
+            for k, v in first.items():
+                out[int(k)] = min(out.get(int(k), int(v)), int(v))
+    return out
+
+
+def _texts(column: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """Cells of ``rows`` as text (whole floats without ".0")."""
+    if not len(rows):
+        return np.zeros(0, dtype=object)
+    return np.array([cells.as_text(v) for v in column.take(pa.array(rows)).to_pylist()], dtype=object)
+
+
+def _each(texts, make) -> np.ndarray:
+    return np.array([make(t) for t in texts], dtype=object)
+
+
+def _verdicts(rows, fields: _Fields, vkind, partner, code, period, reporter, lookups: Lookups):
+    """Kind and reason of each bad row: the first problem of the adapter, the amount, the partner, the
+    code, the period, the reporter."""
+    kinds = np.full(len(rows), "", dtype=object)
+    reasons = np.full(len(rows), "", dtype=object)
+
+    def flag(mask: np.ndarray, kind, reason) -> None:
+        fresh = mask & (kinds == "")
+        if fresh.any():
+            kinds[fresh] = kind[fresh] if isinstance(kind, np.ndarray) else kind
+            reasons[fresh] = reason(fresh) if callable(reason) else reason
+
+    if not len(rows):
+        return kinds, reasons
+    if fields.kind is not None:
+        flag(fields.kind[rows] != "", fields.kind[rows], lambda m: fields.reason[rows][m])
+    kind = vkind[rows]
+    if kind.any():
+        text = _texts(fields.value, rows)
+        flag(kind == 1, "missing", "missing value_usd")
+        flag(
+            kind == 2,
+            "suppressed",
+            lambda m: _each(
+                text[m],
+                lambda v: f"suppressed value {tables.shown(v)!r} (withheld by the source: unknown, not used)",
+            ),
+        )
+        flag(
+            kind == 3,
+            "not_numeric",
+            lambda m: _each(text[m], lambda v: f"value_usd is not a number: {tables.shown(v, 40)}"),
+        )
+        flag(
+            kind == 4,
+            "too_large",
+            lambda m: _each(
+                text[m],
+                lambda v: (
+                    f"value_usd {tables.shown(v, 24)} is implausible: beyond ${MAX_VALUE_USD:,.0f} (world trade is "
+                    "about $25 trillion a year); a unit or typing error?"
+                ),
+            ),
+        )
+        flag(kind == 5, "negative", "negative value_usd")
+    for judged, lookup in (
+        (partner, lookups.partner),
+        (code, lookups.code),
+        (period, lookups.period),
+        (reporter, lookups.reporter),
+    ):
+        if judged is None:
+            continue
+        mine = judged.ids[rows] < 0
+        if mine.any():
+            raw = judged.raw[rows]
+            flag(
+                mine,
+                np.array([lookup.kind[i] for i in raw], dtype=object),
+                lambda m, raw=raw, lookup=lookup: np.array([lookup.reason[i] for i in raw[m]], dtype=object),
+            )
+    return kinds, reasons
+
+
+def _column_texts(table: pa.Table, fields: _Fields, name: str, rows: np.ndarray) -> np.ndarray:
+    """The cells of the input's column ``name`` on flow ``rows``."""
+    if not len(rows):
+        return np.zeros(0, dtype=object)
+    if fields.adapted is None:
+        return _texts(_arrow(table.column(name)), rows)
+    adapted = fields.adapted
+    return np.array([cells.as_text(v) for v in adapted.frame[name].iloc[adapted.src[rows]]], dtype=object)
+
+
+def _ledger(plan: Plan, table, fields: _Fields, rows, kinds, reasons, value) -> pd.DataFrame:
+    """Ledger rows of rejected flow ``rows``: line, reason, value, the input's cells; and, in columns
+    starting with ``_``, what the issues table needs (column at fault, kind, cell)."""
+    layout = plan.layout
+    kinds = np.asarray(kinds, dtype=object)
+    out = {
+        "line": fields.line[rows].astype(np.int64),
+        "reason": np.asarray(reasons, dtype=object),
+        "value_usd_parsed": np.nan_to_num(value[rows]),
+    }
+    for name in layout.raw_columns:
+        label = neutralise(layout.shown(name))
+        if label in REJECT_COLUMNS:
+            label = f"raw_{label}"
+        out[label] = _column_texts(table, fields, name, rows)
+    value_text = _texts(fields.value, rows)
+    if layout.cell_column:
+        out[layout.cell_column] = value_text
+    column, cell = _issue_cells(plan, table, fields, rows, kinds, value_text)
+    out.update({"_column": column, "_kind": kinds, "_cell": cell})
+    return pd.DataFrame(out)
+
+
+def _issue_cells(
+    plan: Plan, table, fields: _Fields, rows, kinds, value_text
+) -> tuple[np.ndarray, np.ndarray]:
+    """The input column at fault and its cell, for each rejected row."""
+    layout = plan.layout
+    names = set(layout.names)
+    column = np.full(len(rows), "", dtype=object)
+    cell = np.full(len(rows), "", dtype=object)
+    if not len(rows):
+        return column, cell
+    by_field = {
+        "partner": ("unknown_partner", "aggregate_partner"),
+        "hs": ("malformed_hs", "aggregate_product"),
+        "reporter": ("other_reporter",),
+        "flow": ("not_imports",),
+    }
+    for field, field_kinds in by_field.items():
+        mine = np.isin(kinds, field_kinds)
+        name = layout.fields.get(field, "")
+        if mine.any() and name in names:
+            column[mine] = layout.shown(name)
+            cell[mine] = _column_texts(table, fields, name, rows[mine])
+    if fields.adapted is not None:
+        value_column = np.array([layout.shown(c) for c in fields.adapted.value_column[rows]], dtype=object)
+    else:
+        value_column = np.full(len(rows), layout.shown(layout.fields["value_usd"]), dtype=object)
+    mine = np.isin(kinds, VALUE_KINDS[1:])
+    column[mine], cell[mine] = value_column[mine], value_text[mine]
+    mine = kinds == "bad_period"
+    if mine.any():
+        column[mine] = (
+            layout.shown(layout.fields["period"]) if "period" in layout.fields else value_column[mine]
+        )
+        cell[mine] = _texts(fields.period, rows[mine])
+    mine = kinds == "duplicate"
+    column[mine] = "+".join(
+        layout.shown(layout.fields[f]) for f in ("partner", "hs", "period") if f in layout.fields
+    )
+    if fields.adapted is not None and fields.adapted.kind_column is not None:
+        named = fields.adapted.kind_column[rows]
+        for name in set(named[named != ""]):
+            mine = named == name
+            column[mine] = layout.shown(name)
+            cell[mine] = _column_texts(table, fields, name, rows[mine])
+    return column, cell
+
+
+def _field_count_reason(text: str, count: int, expected: int) -> str:
+    if text.count('"') % 2:
+        why = "an unclosed quote?"
+    elif count < expected:
+        why = "a truncated line?"
+    else:
+        why = "an unquoted delimiter inside a cell?"
+    return f"{count} field(s) where the header has {expected} ({why}); the row cannot be read"
+
+
+def _bad_rows(plan: Plan, invalid: tables.Invalid) -> pd.DataFrame:
+    """Ledger rows of records that could not be split into the header's fields."""
+    expected = len(plan.layout.names)
+    why = [_field_count_reason(t, f, expected) for t, f in zip(invalid.text, invalid.fields, strict=True)]
+    return pd.DataFrame(
+        {
+            "line": np.asarray(invalid.line, dtype=np.int64),
+            "reason": why,
+            "value_usd_parsed": 0.0,
+            "raw_line": [tables.shown(t, 200) for t in invalid.text],
+            "_column": "",
+            "_kind": "bad_row",
+            "_cell": [tables.shown(t, 60) for t in invalid.text],
+        }
+    )
+
+
+def _extras_key(plan: Plan, fields: _Fields, rows: np.ndarray) -> np.ndarray:
+    """The cells of the layout's other key columns (a DataWeb program or district) of ``rows``."""
+    extras = plan.layout.key_extras
+    if fields.adapted is None or not extras or not len(rows):
+        return np.full(len(rows), "", dtype=object)
+    frame = fields.adapted.frame[extras].iloc[fields.adapted.src[rows]].astype(str)
+    return frame.agg("\x1f".join, axis=1).to_numpy(dtype=object)
+
+
+def _values(lookup: cells.Lookup, ids: np.ndarray) -> np.ndarray:
+    return np.array(lookup.values, dtype=object)[ids] if len(ids) else np.zeros(0, dtype=object)
+
+
+def _accepted(plan: Plan, lookups: Lookups, table, fields: _Fields, keep, partner, code, period, value):
+    """The canonical table of the accepted rows ``keep`` (and their line, in ``_line``). Canonical inputs
+    keep their column order and extra columns; other layouts give the fields and the layout's extras."""
+    layout = plan.layout
+    clean = {
+        "partner": _values(lookups.partner, partner.ids[keep]),
+        "hs": _values(lookups.code, code.ids[keep]),
+        "period": (
+            _values(lookups.period, period.ids[keep])
+            if period is not None
+            else np.full(len(keep), "", dtype=object)
+        ),
+        "value_usd": value[keep],
+    }
+    if fields.reporter is not None:
+        clean["reporter"] = np.full(len(keep), plan.importer, dtype=object)
+    if plan.canonical:
+        frame = table.take(pa.array(keep, pa.int64())).to_pandas()
+        frame.columns = layout.names
+        frame = frame.rename(columns={c: f for f, c in layout.fields.items()})
+        for name in frame.columns:
+            if name not in clean and not pd.api.types.is_float_dtype(frame[name].dtype):
+                frame[name] = frame[name].astype(object)
+        for name, column in clean.items():
+            frame[name] = column
+    else:
+        frame = pd.DataFrame(clean)
+        adapted = fields.adapted
+        for name in adapted.extras.columns:
+            extra = adapted.extras[name].iloc[keep].reset_index(drop=True)
+            if name in layout.money_extras:
+                amounts, _ = cells.money(_arrow(extra), plan.style)
+                frame[name] = amounts * plan.scale
+            else:
+                frame[name] = extra.to_numpy(dtype=object)
+        if adapted.duty_key is not None:
+            frame["_duty_key"] = adapted.duty_key[keep]
+    frame["_line"] = fields.line[keep].astype(np.int64)
+    return frame.reset_index(drop=True)
+
+
+def _absolute_counts(counts: dict, base: int) -> dict:
+    if counts.get("not_data"):
+        count, line, text = counts["not_data"]
+        counts = {**counts, "not_data": [count, line + base, text]}
+    return counts
+
+
+# ----------------------------------------------------------------------------------------------- summing
 
 
 @dataclasses.dataclass
 class PairTotals:
-    """Customs value (USD) summed by distinct (partner, hs) pair over a whole file.
+    """Customs value (USD) of the accepted rows summed by distinct (partner, hs) pair over a whole input.
 
     Pairs are integer indices into the distinct ``partners`` (ISO3) and ``codes``, both sorted, so that
     millions of pairs never become millions of Python strings; pairs are sorted by partner, then code.
-    ``code_rows`` counts the file's rows of each code (aligned with ``codes``).
+    ``code_rows`` counts the accepted rows of each code (aligned with ``codes``); ``periods`` are the
+    periods of the accepted rows; ``repeated_keys`` counts the (partner, hs, period) keys on more than one
+    row (``repeated_rows`` rows in all), which are summed.
     """
 
     partners: np.ndarray
@@ -76,10 +949,9 @@ class PairTotals:
     value: np.ndarray
     code_rows: np.ndarray
     rows: int
-    columns: tuple[str, ...] = ()
     periods: tuple[str, ...] = ()
-    sha256: str = ""
-    """The file's SHA-256 when it was computed while reading (CSV files), else empty."""
+    repeated_keys: int = 0
+    repeated_rows: int = 0
 
     @property
     def partner(self) -> np.ndarray:
@@ -92,141 +964,95 @@ class PairTotals:
         return self.codes[self.code_index]
 
 
-class _Codes:
-    """Maps the dictionary values of each chunk to stable ids; validates every distinct value once.
+@dataclasses.dataclass
+class Found:
+    """What the whole of one pass shows: the pair totals, the keys of subtotal rows and of repeated keys
+    (sorted), each code's prefixes among the codes (by length), and whether a row count overflowed."""
 
-    Thread-safe: the reading threads share one map per column, so all chunks share one id space.
-    Known raw values are looked up by pyarrow (``index_in``); only values never seen before reach Python.
-    """
-
-    def __init__(self, normalise: Callable[[str], str], valid: Callable[[str], bool]):
-        self.ids: dict[str, int] = {}
-        self.values: list[str] = []
-        self.invalid = ""
-        self._normalise, self._valid = normalise, valid
-        self._raw: list[str] = []
-        self._raw_ids = np.zeros(0, dtype=np.intp)
-        self._known = pa.array([], pa.string())
-        self._lock = threading.Lock()
-
-    def map(self, dictionary: pa.Array) -> np.ndarray | None:
-        """Ids of a chunk's dictionary entries, or None if an entry is invalid (kept in ``invalid``)."""
-        dictionary = dictionary.cast(pa.string())
-        with self._lock:
-            found = pc.index_in(dictionary, value_set=self._known)
-            if found.null_count:
-                new = pc.filter(dictionary, pc.is_null(found)).to_pylist()
-                ids = np.empty(len(new), dtype=np.intp)
-                for i, raw in enumerate(new):
-                    value = self._normalise(raw or "")
-                    if value not in self.ids:
-                        if not self._valid(value):
-                            self.invalid = value
-                            return None
-                        self.ids[value] = len(self.values)
-                        self.values.append(value)
-                    ids[i] = self.ids[value]
-                self._raw.extend(new)
-                self._raw_ids = np.concatenate([self._raw_ids, ids])
-                self._known = pa.array(self._raw, pa.string())
-                found = pc.index_in(dictionary, value_set=self._known)
-            return self._raw_ids[found.to_numpy(zero_copy_only=False)]
+    totals: PairTotals
+    subtotals: np.ndarray
+    repeated: np.ndarray
+    parents: dict[int, np.ndarray]
+    wrapped: bool
 
 
-def read_header(path: Path) -> list[str]:
-    """The column names of a CSV (first line) or Parquet file."""
-    if path.suffix.lower() == ".parquet":
-        return pq.ParquetFile(path).schema_arrow.names
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        return [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(",")]
+class Sums:
+    """Parts added in file order: values by partner × code, rows by (period, partner, code), the ledger,
+    and the counts a file report needs. ``line`` is the line before the first piece (the header's)."""
 
-
-class _Quoted(Exception):
-    """A CSV chunk has a quote character: its byte range may cut a quoted field, so read sequentially."""
-
-
-def _code_maps() -> tuple[_Codes, _Codes, _Codes]:
-    """Fresh id maps of partners, HS codes and periods, each validating a distinct value once."""
-    known = countries.partner_names()
-    partners = _Codes(lambda s: s.strip().upper(), known.__contains__)
-    codes = _Codes(lambda s: re.sub(hs.SEPARATORS, "", s), lambda s: bool(_CODE.match(s)))
-    periods = _Codes(str.strip, lambda s: s == "" or bool(_PERIOD.match(s)))
-    return partners, codes, periods
-
-
-def _column_ids(column: pa.Array | pa.ChunkedArray, codes: _Codes, name: str) -> np.ndarray:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if not pa.types.is_dictionary(column.type):
-        column = column.dictionary_encode()
-    if column.null_count:
-        raise NotClean(f"empty {name}")
-    if not (pa.types.is_string(column.dictionary.type) or pa.types.is_large_string(column.dictionary.type)):
-        raise NotClean(f"{name} is not text ({column.dictionary.type})")
-    lookup = codes.map(column.dictionary)
-    if lookup is None:
-        raise NotClean(f"{name} {codes.invalid!r}")
-    return lookup[column.indices.to_numpy(zero_copy_only=False)]
-
-
-def chunk_ids(
-    chunk: pa.RecordBatch | pa.Table, partners: _Codes, codes: _Codes, periods: _Codes, importer: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Partner, code and period ids and values (USD) of one chunk, or :class:`NotClean` at the first doubt.
-
-    The checks of the fast path on one chunk: known partner, valid code and period (each distinct value
-    validated once, through the id maps), the reporter equal to ``importer``, a finite value between 0
-    and ``MAX_VALUE_USD``. Duplicates and subtotals span chunks and are checked by the callers.
-    """
-    names = chunk.schema.names
-    p = _column_ids(chunk.column("partner"), partners, "partner")
-    c = _column_ids(chunk.column("hs"), codes, "hs code")
-    t = (
-        _column_ids(chunk.column("period"), periods, "period")
-        if "period" in names
-        else np.zeros(chunk.num_rows, np.intp)
-    )
-    if "reporter" in names:
-        reporter = pc.unique(chunk.column("reporter").cast(pa.string())).to_pylist()
-        other = {(r or "").strip().upper() for r in reporter} - {importer}
-        if other:
-            raise NotClean(f"reporter {sorted(other)[0]!r} is not the importer {importer}")
-    value = chunk.column("value_usd")
-    if value.null_count or (not pa.types.is_floating(value.type) and not pa.types.is_integer(value.type)):
-        raise NotClean(f"value_usd is empty or not a number ({value.type})")
-    value = value.to_numpy(zero_copy_only=False).astype(float, copy=False)
-    if len(value) and not (value.min() >= 0 and value.max() <= MAX_VALUE_USD):  # NaN fails both
-        raise NotClean(f"value_usd not a finite amount between 0 and {MAX_VALUE_USD:,.0f}")
-    return p, c, t, value
-
-
-class _Grids:
-    """Dense partner × code sums: value (USD), and the sum of each row's period bit.
-
-    The period bits find duplicate keys from the totals alone: where a (partner, hs, period) key repeats,
-    two equal bits add into a carry and the cell's sum has fewer bits set than it has rows, so the file
-    is clean exactly when all cells together have as many bits set as the file has rows (:func:`_totals`).
-    Sums wrap around at the width of the bits type, which can only lose bits, never add them; the type
-    widens (16 → 64 bits) when a period id needs it.
-    """
-
-    def __init__(self) -> None:
-        self.capacity = (256, 1 << 15)  # HTS10 files have ~20k codes; zero pages cost nothing until touched
+    def __init__(self, line: int, wide: bool = False):
+        self.capacity = (256, 1 << 15)  # zero pages cost nothing until touched
         self.value = np.zeros(self.capacity)
-        self.bits = np.zeros(self.capacity, dtype=np.uint16)
+        self.count = np.zeros(
+            (16, self.capacity[0] * self.capacity[1]), dtype=np.uint32 if wide else np.uint8
+        )
+        self.line = line
+        self.rows = 0
+        self.flow_rows = 0
+        self.blank = 0
+        self.repaired_rows = 0
+        self.repaired_value = 0.0
+        self.repaired_example: tuple[int, str, str] | None = None
+        self.rejected_rows = 0
+        self.rejected_value = 0.0
+        self.replaced = 0
+        self.fast = 0
+        self.pieces = 0
+        self.counts: dict = {}
+        self.ledger: list[pd.DataFrame] = []
+        self.tables: list[pd.DataFrame] = []
+        self.duties: list[pd.Series] = []
+        self.finer: dict[int, int] = {}
+        self.subtotal_rows: list[pd.DataFrame] = []
+        self.first: dict[tuple[int, str], int] = {}
 
-    def add(self, p: np.ndarray, c: np.ndarray, t: np.ndarray, value: np.ndarray) -> None:
-        """Add a chunk's rows (partner, code and period ids, values in USD); ``p`` is overwritten."""
-        needed = (int(p.max(initial=0)) + 1, int(c.max(initial=0)) + 1)
+    def add(self, part: Part, remap: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """Add one part (the next in file order). ``remap`` turns its ids into this reading's ids."""
+        base = self.line
+        p, c, t = part.p, part.c, part.t
+        if remap is not None:
+            p, c, t = remap[0][p], remap[1][c], remap[2][t]
+        self._add(p, c, t, part.value)
+        self.flow_rows += part.rows
+        self.blank += part.blank
+        self.repaired_rows += part.repaired_rows
+        self.repaired_value += part.repaired_value
+        if part.repaired_example is not None and self.repaired_example is None:
+            line, before, after = part.repaired_example
+            self.repaired_example = (line + base, before, after)
+        self.rejected_rows += part.rejected_rows
+        self.rejected_value += part.rejected_value
+        self.replaced += part.replaced
+        self.fast += part.fast
+        self.pieces += 1
+        adapters.merge_counts(self.counts, _absolute_counts(part.counts, base))
+        if part.ledger is not None:
+            self.ledger.append(part.ledger.assign(line=part.ledger["line"] + base))
+        if part.table is not None and len(part.table):
+            self.tables.append(part.table.assign(_line=part.table["_line"] + base))
+        if part.duties is not None:
+            self.duties.append(part.duties)
+        if part.held:
+            self._held(part, base, remap)
+        self.line += part.lines
+
+    def _add(self, p: np.ndarray, c: np.ndarray, t: np.ndarray, value: np.ndarray) -> None:
+        if not len(value):
+            return
+        needed = (int(p.max()) + 1, int(c.max()) + 1)
         if needed[0] > self.capacity[0] or needed[1] > self.capacity[1]:
             self._grow(needed)
-        if int(t.max(initial=0)) >= 8 * self.bits.itemsize:
-            self.bits = self.bits.astype(np.uint64)
-        cell = p  # a fresh intp gather (chunk_ids), reused in place: fewer fresh arrays per chunk
-        cell *= self.capacity[1]
+        periods = int(t.max()) + 1
+        if periods > self.count.shape[0]:
+            bigger = np.zeros((max(periods, 2 * self.count.shape[0]), self.count.shape[1]), self.count.dtype)
+            bigger[: self.count.shape[0]] = self.count
+            self.count = bigger
+        cell = p * self.capacity[1]
         cell += c
         np.add.at(self.value.ravel(), cell, value)
-        np.add.at(self.bits.ravel(), cell, _PERIOD_BITS.astype(self.bits.dtype)[t])
+        cell += t * (self.capacity[0] * self.capacity[1])
+        np.add.at(self.count.ravel(), cell, 1)
+        self.rows += len(value)
 
     def _grow(self, needed: tuple[int, int]) -> None:
         """Re-lay the grids for more partners or codes (rare: capacity doubles)."""
@@ -234,247 +1060,142 @@ class _Grids:
             max(have, 1 << int(np.ceil(np.log2(want))))
             for have, want in zip(self.capacity, needed, strict=True)
         )
-        for name in ("value", "bits"):
-            bigger = np.zeros(new, dtype=getattr(self, name).dtype)
-            bigger[: self.capacity[0], : self.capacity[1]] = getattr(self, name)
-            setattr(self, name, bigger)
-        self.capacity = new
-
-
-def _csv_ranges(path: Path, size: int) -> list[tuple[int, int]]:
-    """Byte ranges of the data rows (after the header line) of about :data:`CHUNK_BYTES`, cut at line ends.
-
-    They cover the file from the end of the header line to the end of the file, without gaps.
-    """
-    with path.open("rb") as handle:
-        handle.readline()
-        start, cuts = handle.tell(), []
-        while start < size:
-            handle.seek(min(start + CHUNK_BYTES, size))
-            end = handle.tell() + len(handle.readline()) if handle.tell() < size else size
-            cuts.append((start, end))
-            start = end
-    return cuts
-
-
-def _csv_chunk(
-    mapped: mmap.mmap, header: list[str], wanted: list[str], span: tuple[int, int]
-) -> tuple[pa.Table, memoryview]:
-    """One byte range of a memory-mapped CSV file's data rows, parsed with the file's header, and its bytes.
-
-    The bytes are a view of the page cache, never copied. :class:`_Quoted` if the range has a quote.
-    """
-    if mapped.find(b'"', *span) != -1:
-        raise _Quoted
-    data = memoryview(mapped)[span[0] : span[1]]
-    table = pacsv.read_csv(
-        pa.py_buffer(data),
-        read_options=pacsv.ReadOptions(
-            column_names=header, use_threads=False, block_size=len(data) + 1, encoding="utf8"
-        ),
-        convert_options=_convert(wanted),
-    )
-    return table, data
-
-
-def _convert(wanted: list[str]) -> pacsv.ConvertOptions:
-    """Codes as text (dictionary-encoded later: faster than pyarrow's dictionary columns), values as float."""
-    types = {c: (pa.float64() if c == "value_usd" else pa.string()) for c in wanted}
-    return pacsv.ConvertOptions(column_types=types, include_columns=wanted, strings_can_be_null=False)
-
-
-Reader = Callable[[], tuple[pa.Table | pa.RecordBatch, bytes | memoryview]]
-"""Reads one chunk of a file (run in a pool thread): the chunk, and its bytes if it is a byte range."""
-
-
-class _Reading:
-    """Reads chunks in threads and adds them, in file order, into one set of grids.
-
-    Each chunk is read, parsed and turned into ids (:func:`chunk_ids`) by a pool thread; the calling thread
-    adds the chunks into the grids strictly in file order, so sums never depend on timing. At most
-    ``2 × WORKERS`` chunks are in flight, which bounds memory. With a ``digest`` (already fed with the bytes
-    before the first chunk), the chunks' bytes are hashed in order too, so the file is read only once.
-    """
-
-    def __init__(self, importer: str, progress: Callable[[int, float | None], None], digest=None):
-        self.importer = importer
-        self.partners, self.codes, self.periods = _code_maps()
-        self.grids = _Grids()
-        self.rows = 0
-        self.progress = progress
-        self.digest = digest
-
-    def _ids(self, read: Reader) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bytes | memoryview]:
-        chunk, data = read()
-        ids = chunk_ids(chunk, self.partners, self.codes, self.periods, self.importer)
-        if len(self.periods.values) > MAX_PERIODS:
-            raise NotClean(f"more than {MAX_PERIODS} periods")
-        return (*ids, data)
-
-    def _add(self, future: concurrent.futures.Future, share: float | None) -> None:
-        p, c, t, value, data = future.result()
-        if self.digest is not None:
-            self.digest.update(data)
-        self.grids.add(p, c, t, value)
-        self.rows += len(value)
-        self.progress(self.rows, share)
-
-    def run(self, readers: Iterable[tuple[Reader, float | None]]) -> _Reading:
-        """Read and add the chunks of ``readers`` (each with the share of the file read after it, or None)."""
-        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-            pending: collections.deque = collections.deque()
-            try:
-                for read, share in readers:
-                    pending.append((pool.submit(self._ids, read), share))
-                    if len(pending) >= 2 * WORKERS:
-                        self._add(*pending.popleft())
-                while pending:
-                    self._add(*pending.popleft())
-            finally:
-                for future, _ in pending:
-                    future.cancel()
-        return self
-
-
-def _csv_readers(path: Path, header: list[str], wanted: list[str]) -> Iterator[tuple[Reader, float]]:
-    size = path.stat().st_size
-    spans = _csv_ranges(path, size)
-    if not spans:
-        return
-    with path.open("rb") as handle:  # the mapping outlives the file handle
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    for span in spans:
-        yield functools.partial(_csv_chunk, mapped, header, wanted, span), span[1] / size
-
-
-def _sequential_csv_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, None]]:
-    """Batches of pyarrow's streaming reader, which understands quoted line ends (read in this thread)."""
-    batches = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=CHUNK_BYTES, encoding="utf8"),
-        convert_options=_convert(wanted),
-    )
-    for batch in batches:  # pyarrow reads ahead, so the bytes consumed say little: no share
-        yield functools.partial(_itself, batch), None
-
-
-def _itself(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bytes]:
-    return batch, b""
-
-
-def _parquet_readers(path: Path, wanted: list[str]) -> Iterator[tuple[Reader, float]]:
-    """One reader per row group (each opens the file itself: readers run in different threads); a row
-    group of more than twice :data:`PARQUET_BATCH_ROWS` rows is read here, in batches."""
-    metadata = pq.ParquetFile(path).metadata
-    total, done = max(metadata.num_rows, 1), 0
-    for group in range(metadata.num_row_groups):
-        rows = metadata.row_group(group).num_rows
-        if rows <= 2 * PARQUET_BATCH_ROWS:
-            done += rows
-            yield functools.partial(_row_group, path, wanted, group), done / total
-            continue
-        text = [c for c in wanted if c != "value_usd"]
-        batches = pq.ParquetFile(path, read_dictionary=text).iter_batches(
-            batch_size=PARQUET_BATCH_ROWS, row_groups=[group], columns=wanted, use_threads=False
+        value = np.zeros(new)
+        value[: self.capacity[0], : self.capacity[1]] = self.value
+        count = np.zeros((self.count.shape[0], new[0] * new[1]), self.count.dtype)
+        count.reshape(-1, *new)[:, : self.capacity[0], : self.capacity[1]] = self.count.reshape(
+            -1, *self.capacity
         )
-        for batch in batches:
-            done += batch.num_rows
-            yield functools.partial(_itself, batch), done / total
+        self.value, self.count, self.capacity = value, count, new
 
+    def _held(self, part: Part, base: int, remap) -> None:
+        """Second pass: the first line of finer rows under subtotals, and repeated keys decided in order."""
+        for key, line in part.held.get("finer", {}).items():
+            self.finer[key] = min(self.finer.get(key, line + base), line + base)
+        if "subtotals" in part.held:
+            held = part.held["subtotals"]
+            self.subtotal_rows.append(held.assign(line=held["line"] + base))
+        dup = part.held.get("repeated")
+        if dup is None:
+            return
+        dup = dup.assign(line=dup["line"] + base)
+        accepted = []
+        for i, (key, extras, line) in enumerate(zip(dup["_key"], dup["_extras"], dup["line"], strict=True)):
+            first = self.first.setdefault((int(key), extras), int(line))
+            if first != line:
+                row = dup.iloc[[i]].assign(reason=f"duplicate of line {first}")
+                self.ledger.append(row.drop(columns=[c for c in _HELD if c in row.columns]))
+                self.rejected_rows += 1
+                self.rejected_value += float(np.nan_to_num(dup["_v"].iat[i]))
+            elif dup["_subtotal"].iat[i]:
+                reason = _SUBTOTAL.format(code=dup["_code"].iat[i])
+                self.subtotal_rows.append(dup.iloc[[i]].assign(_kind="aggregate_product", reason=reason))
+            else:
+                accepted.append(i)
+        if accepted:
+            chosen = dup.iloc[accepted]
+            p, c, t = (chosen[k].to_numpy(np.intp) for k in ("_p", "_c", "_t"))
+            if remap is not None:
+                p, c, t = remap[0][p], remap[1][c], remap[2][t]
+            self._add(p, c, t, chosen["_v"].to_numpy(float))
+            if "_row" in chosen:
+                self.tables.append(pd.DataFrame(list(chosen["_row"])).assign(_line=chosen["line"].to_numpy()))
 
-def _row_group(path: Path, wanted: list[str], group: int) -> tuple[pa.Table, bytes]:
-    """One row group of a Parquet file, text columns as dictionaries (no bytes: not a byte range)."""
-    text = [c for c in wanted if c != "value_usd"]
-    reader = pq.ParquetFile(path, read_dictionary=text)
-    return reader.read_row_group(group, columns=wanted, use_threads=False), b""
-
-
-def pair_totals(
-    path: str | Path, importer: str = "USA", progress: Progress | None = None
-) -> PairTotals | None:
-    """Sum a clean canonical file by (partner, hs); None as soon as any row needs the careful reader.
-
-    ``progress`` (default: silent) hears, after each chunk, the rows and megabytes read and the rate.
-    """
-    path = Path(path)
-    try:
-        header = read_header(path)
-    except (OSError, pa.ArrowInvalid):
-        return None
-    if len(set(header)) != len(header):
-        return None
-    wanted = [c for c in ("partner", "hs", "period", "reporter", "value_usd") if c in header]
-    if not {"partner", "hs", "value_usd"} <= set(wanted):
-        return None
-    progress = progress or Progress()
-    megabytes, started = path.stat().st_size / 1e6, time.perf_counter()
-
-    def report(rows: int, share: float | None) -> None:
-        read = (
-            f"{megabytes:,.0f} MB file"
-            if share is None
-            else f"{share * megabytes:,.0f} of {megabytes:,.0f} MB"
+    def subtotals(self) -> pd.DataFrame | None:
+        """The subtotal rows of the second pass, rejected with the line of a finer row."""
+        if not self.subtotal_rows:
+            return None
+        rows = pd.concat(self.subtotal_rows, ignore_index=True)
+        rows["reason"] = [
+            reason.replace("\x00", str(self.finer.get(int(key), "?")))
+            for reason, key in zip(rows["reason"], rows["_key"], strict=True)
+        ]
+        self.rejected_rows += len(rows)
+        self.rejected_value += float(
+            np.nan_to_num(rows["_v"] if "_v" in rows else rows["value_usd_parsed"]).sum()
         )
-        rate = rows / max(time.perf_counter() - started, 1e-9) / 1e6
-        progress.detail(f"reading {path.name}: {rows / 1e6:,.1f}M rows ({read}), {rate:,.1f}M rows/s")
+        return rows.drop(columns=[c for c in _HELD if c in rows.columns])
 
-    try:
-        if path.suffix.lower() == ".parquet":
-            reading = _Reading(importer, report).run(_parquet_readers(path, wanted))
-        else:
-            try:
-                reading = _Reading(importer, report, _header_digest(path))
-                reading.run(_csv_readers(path, header, wanted))
-            except _Quoted:
-                reading = _Reading(importer, report).run(_sequential_csv_readers(path, wanted))
-    except (NotClean, pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
-        return None  # e.g. a header pyarrow reads otherwise than read_header (spaces and quotes)
-    return _totals(reading, header)
+    def finish(self, lookups: Lookups) -> Found:
+        """The pair totals, and what the second pass must reject."""
+        partners = np.array(lookups.partner.values, dtype=object)
+        codes = np.array(lookups.code.values, dtype=object)
+        periods = len(lookups.period.values)
+        planes = self.count.reshape(-1, *self.capacity)
+        count = planes[:periods, : len(partners), : len(codes)]
+        cell_rows = (
+            count.sum(axis=0, dtype=np.uint32)
+            if periods
+            else np.zeros((len(partners), len(codes)), np.uint32)
+        )
+        wrapped = int(cell_rows.sum(dtype=np.int64)) != self.rows
+        repeated_keys = repeated_rows = 0
+        repeated = []
+        seen_periods = []
+        for t in range(periods):
+            plane = count[t]
+            if not plane.any():
+                continue
+            seen_periods.append(lookups.period.values[t])
+            many = plane >= 2
+            if many.any():
+                repeated_keys += int(many.sum())
+                repeated_rows += int(plane[many].sum(dtype=np.int64))
+                pi, ci = np.nonzero(many)
+                repeated.append(
+                    (pi.astype(np.int64) << _KEY_PARTNER) | (ci.astype(np.int64) << _KEY_CODE) | t
+                )
+        subtotals, parents = _subtotals(count, list(codes))
+        present = cell_rows > 0
+        used_partners = np.flatnonzero(present.any(axis=1))
+        used_codes = np.flatnonzero(present.any(axis=0))
+        partner_order = used_partners[np.argsort(partners[used_partners], kind="stable")]
+        code_order = used_codes[np.argsort(codes[used_codes], kind="stable")]
+        partner_index, code_index, value = _pairs_in_order(
+            present[partner_order][:, code_order], self.value, partner_order, code_order
+        )
+        totals = PairTotals(
+            partners=partners[partner_order],
+            codes=codes[code_order],
+            partner_index=partner_index,
+            code_index=code_index,
+            value=value,
+            code_rows=cell_rows.sum(axis=0, dtype=np.int64)[code_order],
+            rows=self.rows,
+            periods=tuple(sorted(p for p in seen_periods if p)),
+            repeated_keys=repeated_keys,
+            repeated_rows=repeated_rows,
+        )
+        keys = np.sort(np.concatenate(repeated)) if repeated else np.zeros(0, np.int64)
+        return Found(totals, subtotals, keys, parents, wrapped)
 
 
-def _header_digest(path: Path):
-    """A SHA-256 fed with a CSV file's header line (the bytes before its first chunk)."""
-    with path.open("rb") as handle:
-        return hashlib.sha256(handle.readline())
-
-
-def _totals(reading: _Reading, header: list[str]) -> PairTotals | None:
-    """Check duplicates and subtotals, and list the pairs sorted by partner and code."""
-    shape = (len(reading.partners.values), len(reading.codes.values))
-    bits = reading.grids.bits[: shape[0], : shape[1]]
-    rows_of_cell = np.bitwise_count(bits)
-    if int(rows_of_cell.sum(dtype=np.int64)) != reading.rows:
-        return None  # a (partner, hs, period) key repeats
-    if len({len(p) for p in reading.periods.values}) > 1:
-        return None  # no period, years and months mixed: the careful reader notes what overlaps
-    partner_order = np.argsort(np.array(reading.partners.values, dtype=object))
-    code_order = np.argsort(np.array(reading.codes.values, dtype=object))
-    codes = np.array(reading.codes.values, dtype=object)[code_order]
-    present = (bits != 0)[partner_order][:, code_order]
-    if has_subtotals(present, list(codes)):
-        return None
-    partner_index, code_index, value = _pairs_in_order(
-        present, reading.grids.value, partner_order, code_order
-    )
-    return PairTotals(
-        partners=np.array(reading.partners.values, dtype=object)[partner_order],
-        codes=codes,
-        partner_index=partner_index,
-        code_index=code_index,
-        value=value,
-        code_rows=rows_of_cell.sum(axis=0, dtype=np.int64)[code_order],
-        rows=reading.rows,
-        columns=tuple(header),
-        periods=tuple(reading.periods.values),
-        sha256=reading.digest.hexdigest() if reading.digest is not None else "",
-    )
+def _subtotals(count: np.ndarray, codes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Keys of subtotal rows (a code beside finer codes of the same partner and period) and, by length,
+    each code's prefix of that length among ``codes`` (-1 for none)."""
+    index = {code: i for i, code in enumerate(codes)}
+    parents: dict[int, np.ndarray] = {}
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for i, code in enumerate(codes):
+        for k in range(2, len(code), 2):
+            j = index.get(code[:k])
+            if j is not None:
+                parents.setdefault(k, np.full(len(codes), -1, dtype=np.intp))[i] = j
+                children[j].append(i)
+    keys = []
+    for parent, kids in children.items():
+        both = (count[:, :, parent] > 0) & (count[:, :, kids] > 0).any(axis=2)
+        if both.any():
+            tt, pp = np.nonzero(both)
+            keys.append((pp.astype(np.int64) << _KEY_PARTNER) | (np.int64(parent) << _KEY_CODE) | tt)
+    return (np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)), parents
 
 
 def _pairs_in_order(
-    present: np.ndarray, value_grid: np.ndarray, partner_order: np.ndarray, code_order: np.ndarray
+    present, value_grid, partner_order, code_order
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs of the sorted ``present`` grid (partner and code indices) and their values (USD)
-    from the unsorted ``value_grid``, gathered one partner row at a time: no full-size copy of the grid."""
+    """The pairs of the sorted ``present`` grid (partner and code indices) and their values (USD) from the
+    unsorted ``value_grid``, gathered one partner row at a time: no full-size copy of the grid."""
     counts = present.sum(axis=1)
     partner_index = np.repeat(np.arange(len(counts)), counts)
     code_index = np.empty(len(partner_index), dtype=np.intp)
@@ -489,64 +1210,157 @@ def _pairs_in_order(
     return partner_index, code_index, value
 
 
-def has_subtotals(present: np.ndarray, codes: list[str]) -> bool:
-    """True if a partner has a code that is a prefix of another of its codes (HS 0101 beside 0101210010).
-
-    The careful reader rejects such subtotals per partner and period; checking per partner over all
-    periods is stricter, so the fast path never accepts a row the careful reader would reject.
-    """
-    index = {code: i for i, code in enumerate(codes)}
-    edges = [
-        (i, index[code[:k]])
-        for i, code in enumerate(codes)
-        for k in range(2, len(code), 2)
-        if code[:k] in index
-    ]
-    if not edges:
-        return False
-    child, parent = np.array(edges).T
-    return bool(np.any(present[:, child] & present[:, parent]))
+# ------------------------------------------------------------------------------------------------ reading
 
 
-PARTIAL_COLUMNS = ("key", "value_usd", "rows", "periods")
-"""Columns of :func:`partial_totals`: summing them by ``key`` over chunks gives the totals of all chunks."""
-_PARTNER_SHIFT, _CODE_SHIFT = 49, 14
-_NO_PERIOD = 10_000
-"""Year of rows without a period (``period`` empty or absent): above every YYYY."""
-NO_PERIOD = _NO_PERIOD
+@dataclasses.dataclass
+class Reading:
+    """One input read: its plan, SHA-256, pair totals, accepted rows (when kept), the ledger (with the
+    issue columns ``_column``, ``_kind``, ``_cell``) and the sums of the pass that counts."""
+
+    plan: Plan
+    sha256: str
+    totals: PairTotals
+    table: pd.DataFrame | None
+    ledger: pd.DataFrame
+    sums: Sums
+    passes: int = 1
+    duplicates: str = "sum"
 
 
-def partial_totals(chunk: pa.RecordBatch | pa.Table, importer: str = "USA") -> dict[str, np.ndarray]:
-    """Sums of one chunk on its own, by (partner, hs, year), for chunks read and summed independently.
+def _progress(plan: Plan, progress: Progress | None):
+    """A function of (rows, share of the input read) that reports progress, or None for silence."""
+    if progress is None or type(progress) is Progress:
+        return None
+    name = Path(plan.path).name
+    size = plan.head.size / 1e6 if plan.head is not None else 0.0
+    started = time.perf_counter()
 
-    The same checks as :func:`pair_totals` (:func:`chunk_ids`, and no duplicate key within the chunk),
-    raising :class:`NotClean` at the first doubt. ``key`` encodes the partner, the code and the year of the
-    period the same way on every machine (:func:`decode_keys`); ``periods`` is the mask of the periods of
-    that year the key has rows for (bit 0: the year itself or no period, bits 1-12: months), so summing
-    the columns by key over chunks keeps ``popcount(periods) == rows`` exactly when no (partner, hs,
-    period) key occurs in two chunks.
-    """
-    partners, codes, periods = _code_maps()
-    p, c, t, value = chunk_ids(chunk, partners, codes, periods, importer)
-    known = {name: i for i, name in enumerate(sorted(countries.partner_names()))}
-    partner = np.array([known[name] for name in partners.values], dtype=np.int64)
-    code = np.array([int("1" + s) for s in codes.values], dtype=np.int64)
-    named = periods.values or [""]  # no period column: every row has period id 0, "no period"
-    year = np.array([int(s[:4]) if s else _NO_PERIOD for s in named], dtype=np.int64)
-    bit = np.array([1 << int(s[5:]) if len(s) > 4 else 1 for s in named], dtype=np.float64)
-    key = (partner[p] << _PARTNER_SHIFT) | (code[c] << _CODE_SHIFT) | year[t]
-    unique, inverse = np.unique(key, return_inverse=True)
-    mask = np.bincount(inverse, weights=bit[t]).astype(np.int64)
-    rows = np.bincount(inverse)
-    if np.any(np.bitwise_count(mask) != rows):
-        raise NotClean("duplicate (partner, hs, period) rows")
-    return {"key": unique, "value_usd": np.bincount(inverse, weights=value), "rows": rows, "periods": mask}
+    def report(rows: int, share: float | None) -> None:
+        read = (
+            f"{size:,.0f} MB file" if share is None or not size else f"{share * size:,.0f} of {size:,.0f} MB"
+        )
+        rate = rows / max(time.perf_counter() - started, 1e-9) / 1e6
+        progress.detail(f"reading {name}: {rows / 1e6:,.1f}M rows ({read}), {rate:,.1f}M rows/s")
+
+    return report
 
 
-def decode_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Partners (ISO3), codes and years (``_NO_PERIOD`` for none) of the keys of :func:`partial_totals`."""
-    key = np.asarray(key, dtype=np.int64)
-    partners = np.array(sorted(countries.partner_names()), dtype=object)
-    code = (key >> _CODE_SHIFT) & ((1 << (_PARTNER_SHIFT - _CODE_SHIFT)) - 1)
-    codes = np.array([str(number)[1:] for number in code.tolist()], dtype=object)
-    return partners[key >> _PARTNER_SHIFT], codes, key & ((1 << _CODE_SHIFT) - 1)
+def local_pass(plan: Plan, lookups: Lookups, held: Held | None, digest, progress, wide: bool) -> Sums:
+    """One pass over an input with :data:`WORKERS` threads; parts are added in file order."""
+    sums = Sums(plan.head.header_line if plan.head is not None else 1, wide)
+    mode = Mode(plan.fast)
+    report = _progress(plan, progress)
+    hashed = digest is not None and plan.head is not None and not plan.head.streamed
+
+    def take(future, piece) -> None:
+        part = future.result()
+        if hashed:
+            digest.update(piece.data)
+        sums.add(part)
+        if report is not None:
+            report(sums.flow_rows, piece.share)
+
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for piece in pieces(plan, digest):
+                pending.append((pool.submit(read_chunk, plan, lookups, piece, mode, held), piece))
+                if len(pending) >= 2 * WORKERS:
+                    take(*pending.popleft())
+            while pending:
+                take(*pending.popleft())
+        finally:
+            for future, _ in pending:
+                future.cancel()
+    return sums
+
+
+def read_input(
+    source: str | Path | pd.DataFrame,
+    options: Options,
+    progress: Progress | None = None,
+    engine=local_pass,
+    planned: Plan | None = None,
+) -> Reading:
+    """Read one input with the one reader: a first pass, and a second when subtotal rows (or repeated keys,
+    with ``duplicates="reject"``) must be rejected. ``engine`` runs a pass (local threads, or Dask)."""
+    if options.duplicates not in DUPLICATES:
+        raise FlowsError(f"Unknown duplicates {options.duplicates!r}: use one of {', '.join(DUPLICATES)}.")
+    plan_ = planned or plan(source, options)
+    lookups = Lookups(plan_)
+    digest = hashlib.sha256() if plan_.head is not None else None
+    sums = engine(plan_, lookups, None, digest, progress, False)
+    found = sums.finish(lookups)
+    wide = found.wrapped
+    if wide:  # a key with more than 255 rows: count again with wider counters
+        sums = engine(plan_, lookups, None, None, progress, True)
+        found = sums.finish(lookups)
+    passes, first = 1, found.totals
+    repeated = found.repeated if options.duplicates == "reject" else np.zeros(0, np.int64)
+    if len(found.subtotals) or len(repeated):
+        held = Held(found.subtotals, repeated, found.parents, plan_.layout.key_extras)
+        sums = engine(plan_, lookups, held, None, progress, wide)
+        found = sums.finish(lookups)
+        passes = 2
+    totals = dataclasses.replace(
+        found.totals, repeated_keys=first.repeated_keys, repeated_rows=first.repeated_rows
+    )
+    parts = list(sums.ledger)
+    subtotal_rows = sums.subtotals()
+    if subtotal_rows is not None:
+        parts.append(subtotal_rows)
+    ledger = pd.concat(parts, ignore_index=True) if parts else _empty_ledger(plan_)
+    ledger = ledger.sort_values("line", kind="stable", ignore_index=True)
+    table = None
+    if plan_.rows:
+        table = _table(plan_, sums)
+    if digest is not None:
+        sha = digest.hexdigest()
+    elif plan_.parquet:
+        from tariffcalc.util.hashing import sha256_file
+
+        sha = sha256_file(plan_.path)
+    else:
+        sha = ""
+    return Reading(plan_, sha, totals, table, ledger, sums, passes, options.duplicates)
+
+
+def _empty_ledger(plan: Plan) -> pd.DataFrame:
+    columns = ["line", "reason", "value_usd_parsed"]
+    columns += [neutralise(plan.layout.shown(c)) for c in plan.layout.raw_columns]
+    columns += ["_column", "_kind", "_cell"]
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def _table(plan: Plan, sums: Sums) -> pd.DataFrame:
+    """The accepted rows in file order; matched calculated duties filled in."""
+    if sums.tables:
+        table = pd.concat(sums.tables, ignore_index=True).sort_values(
+            "_line", kind="stable", ignore_index=True
+        )
+    else:
+        table = _empty_rows(plan)
+    if "_duty_key" in table.columns:
+        duties = pd.concat(sums.duties) if sums.duties else pd.Series([], dtype=object)
+        duties = duties[~duties.index.duplicated(keep="first")]
+        text = duties.reindex(table["_duty_key"].to_numpy()).fillna("").to_numpy(dtype=object)
+        amounts, _ = cells.money(cells.as_strings(list(text)), plan.style)
+        table["calc_duty_usd"] = amounts * plan.scale
+        table = table.drop(columns="_duty_key")
+    return table.drop(columns="_line")
+
+
+def _empty_rows(plan: Plan) -> pd.DataFrame:
+    layout = plan.layout
+    if plan.canonical:
+        names = [{c: f for f, c in layout.fields.items()}.get(n, n) for n in layout.names]
+        if "period" not in names:
+            names.append("period")
+    else:
+        names = ["partner", "hs", "period", "value_usd"] + (
+            ["reporter"] if "reporter" in layout.fields else []
+        )
+        names += ["description"] if layout.pick.get("description") or layout.source == "census" else []
+    frame = pd.DataFrame({n: pd.Series([], dtype=float if n == "value_usd" else object) for n in names})
+    return frame.assign(_line=pd.Series([], dtype=np.int64))

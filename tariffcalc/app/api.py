@@ -39,13 +39,41 @@ def compute(
 ) -> duties.Result:
     """Static duties of ``scenario`` against ``baseline`` on ``flows`` (default: bundled 2024 US imports).
 
-    ``flows`` is a :class:`FlowSet` from :func:`load_flows` or a canonical DataFrame (``partner``, ``hs``,
-    ``value_usd`` in USD). Scenarios are bundled names or paths to TOML files.
+    ``flows`` is a :class:`FlowSet` from :func:`load_flows` or a DataFrame in the canonical layout
+    (``partner``, ``hs``, ``value_usd`` in USD, optional ``period`` and ``reporter``). A DataFrame is read
+    like a file (:func:`load_flows`): partners are ISO3 codes (``"chn "`` is CHN), codes are text (integer
+    codes are read as digits, and repaired if they lost a leading zero), and rows that cannot be used
+    (unknown partners, negative or missing values, malformed codes) are rejected with a warning, not priced.
+    The reading is kept on the result as ``result.flowset`` (``result.flowset.problems()`` lists the
+    rejected rows). Scenarios are bundled names or paths to TOML files.
     """
     if flows is None:
         flows = load_flows()
-    frame = flows.flows if isinstance(flows, FlowSet) else flows
-    return duties.compute(frame, _scenario(scenario), _scenario(baseline), as_of=as_of, level=level)
+    chosen = _scenario(scenario)
+    flowset = flows if isinstance(flows, FlowSet) else _read_frame(flows, chosen.importer)
+    result = duties.compute(flowset.flows, chosen, _scenario(baseline), as_of=as_of, level=level)
+    result.flowset = flowset
+    return result
+
+
+def _read_frame(frame: pd.DataFrame, importer: str) -> FlowSet:
+    """A DataFrame of flows through the reader's checks; a warning names what was rejected."""
+    import warnings
+
+    flowset = load_flows(frame, importer=importer)
+    if len(flowset.issues):
+        report = flowset.files[0]
+        kinds = "; ".join(
+            f"{p['rows']} {p['label']} (e.g. {p['examples'][0]['where']}: {p['examples'][0]['reason']})"
+            for p in flowset.problems(1)
+        )
+        warnings.warn(
+            f"{report.rejected_rows} of {report.rows} row(s) of the DataFrame rejected "
+            f"(${report.rejected_value_usd:,.2f} of ${report.input_value_usd:,.2f}): {kinds}. They are not "
+            "priced; result.flowset.problems() lists them.",
+            stacklevel=3,
+        )
+    return flowset
 
 
 def respond(result: duties.Result, model: str | None, overrides: dict[str, Any] | None = None):

@@ -37,21 +37,38 @@ def _options() -> list:
             help="What the amounts in the flow files are in; converted to US dollars.",
         ),
         click.option("--strict", is_flag=True, help="Any rejected row is an error (exit status 2)."),
+        click.option(
+            "--duplicates",
+            type=click.Choice(["sum", "reject"]),
+            default="sum",
+            show_default=True,
+            help="Rows that share a (partner, hs, period) key: sum adds them up (extracts split a key over "
+            "districts, ports or rate provisions) and counts them; reject keeps the first row of each key "
+            "and rejects the others as duplicates.",
+        ),
     ]
 
 
 def reading_options(command):
-    """Add --source, --map, --units and --strict (how flow files are read) to a command."""
+    """Add --source, --map, --units, --strict and --duplicates (how flow files are read) to a command."""
     for option in reversed(_options()):
         command = option(command)
     return command
 
 
-def flow_options(source: str, mapping: tuple[str, ...], units: str, strict: bool) -> dict[str, Any]:
+def flow_options(
+    source: str, mapping: tuple[str, ...], units: str, strict: bool, duplicates: str = "sum"
+) -> dict[str, Any]:
     """The reading options of the command line as keyword arguments of :func:`tariffcalc.load_flows`."""
     from tariffcalc.read.adapters import parse_column_map
 
-    return {"source": source, "column_map": parse_column_map(mapping), "units": units, "strict": strict}
+    return {
+        "source": source,
+        "column_map": parse_column_map(mapping),
+        "units": units,
+        "strict": strict,
+        "duplicates": duplicates,
+    }
 
 
 def echo_reading(figures: dict[str, Any], given: bool) -> None:
@@ -72,18 +89,19 @@ def echo_reading(figures: dict[str, Any], given: bool) -> None:
 @click.option("--scenario", help="Also report how the data's codes meet this scenario's product lists.")
 @reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def validate(flows, scenario, source, mapping, units, strict, as_json) -> None:
+def validate(flows, scenario, source, mapping, units, strict, duplicates, as_json) -> None:
     """Check FLOWS files without computing: rows, partners, products, value, and every problem.
 
-    Problems are grouped by kind with examples as file:line:column. With --scenario, also the share of
-    value whose codes are at least as fine as the scenario's product lists. Exit status 2 when a file
-    cannot be read (or, with --strict, when any row is rejected).
+    Problems are grouped by kind with examples as file:line:column; keys on more than one row are counted.
+    With --scenario, also the share of value whose codes are at least as fine as the scenario's product
+    lists. Exit status 2 when a file cannot be read or is given twice (or, with --strict, when any row is
+    rejected).
     """
     from tariffcalc.app.validate import to_text
     from tariffcalc.app.validate import validate as check
     from tariffcalc.errors import FlowsError
 
-    options = flow_options(source, mapping, units, strict)
+    options = flow_options(source, mapping, units, strict, duplicates)
     del options["strict"]
     report = check(list(flows), scenario, **options)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else to_text(report))

@@ -16,26 +16,41 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.errors import TariffcalcError
-from tariffcalc.read.flows import FlowSet, read_flowset
+from tariffcalc.read.flows import FlowSet, read_flowset, repeated_inputs
 
 EXAMPLES = 3
 """Examples shown per kind of problem."""
 
 
+def _lengths(codes: pd.Series) -> np.ndarray:
+    """Length of each code (a categorical's are measured once per category)."""
+    if isinstance(codes.dtype, pd.CategoricalDtype):
+        lengths = np.fromiter(map(len, codes.cat.categories), dtype=np.int64, count=len(codes.cat.categories))
+        return lengths[codes.cat.codes.to_numpy()]
+    return codes.astype(str).str.len().to_numpy()
+
+
 def _levels(codes: pd.Series, value: pd.Series) -> dict[str, float]:
     """Accepted value (USD) by code length, e.g. ``{"HS10": 1.2e9, "HS2": 3.4e6}``."""
-    sums = value.groupby(codes.str.len().to_numpy()).sum()
+    sums = pd.Series(value.to_numpy()).groupby(_lengths(codes)).sum()
     return {f"HS{int(k)}": float(v) for k, v in sorted(sums.items(), reverse=True)}
+
+
+def _used(column: pd.Series) -> set:
+    """The distinct values of a column (a categorical's used categories, without touching its rows)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        used = np.bincount(column.cat.codes.to_numpy(), minlength=len(column.cat.categories)) > 0
+        return set(np.asarray(column.cat.categories, dtype=object)[used])
+    return set(pd.unique(column))
 
 
 def _file_summary(flowset: FlowSet) -> dict[str, Any]:
     report = dataclasses.asdict(flowset.files[0])
     flows = flowset.flows
-    periods = sorted(p for p in pd.unique(flows["period"]) if p) if len(flows) else []
     report.update(
-        partners=int(flows["partner"].nunique()),
-        products=int(flows["hs"].nunique()),
-        periods=periods,
+        partners=len(_used(flows["partner"])) if len(flows) else 0,
+        products=len(_used(flows["hs"])) if len(flows) else 0,
+        periods=list(report["periods"]),
         value_by_level_usd=_levels(flows["hs"], flows["value_usd"]) if len(flows) else {},
     )
     return report
@@ -94,20 +109,29 @@ def validate(
     source: str = "auto",
     column_map: Mapping[str, str] | None = None,
     units: str = "usd",
+    duplicates: str = "sum",
 ) -> dict[str, Any]:
-    """Read every file as ``tariffcalc run`` would and report on it; no duties are computed.
+    """Read every file as ``tariffcalc run`` would (the same reader, summing by partner and product) and
+    report on it; no duties are computed.
 
-    A file that cannot be read at all is listed under ``errors`` and the others are still checked.
-    ``importer`` defaults to the scenario's (``USA`` without a scenario).
+    A file that cannot be read at all, or that is given twice (the same path or the same bytes), is listed
+    under ``errors`` and the others are still checked. ``importer`` defaults to the scenario's (``USA``
+    without a scenario).
     """
     from tariffcalc.rules.scenario import load_scenario
 
     chosen = load_scenario(scenario) if scenario is not None else None
     importer = importer or (chosen.importer if chosen else "USA")
     files, errors, parts = [], [], []
-    for path in paths:
+    repeats = repeated_inputs(list(paths))
+    for number, path in enumerate(paths):
+        if number in repeats:
+            errors.append({"path": str(path), "message": repeats[number]})
+            continue
         try:
-            flowset = read_flowset(path, importer, source, column_map, units)
+            flowset = read_flowset(
+                path, importer, source, column_map, units, aggregate=True, duplicates=duplicates
+            )
         except TariffcalcError as exc:
             errors.append({"path": str(path), "message": str(exc)})
             continue
@@ -128,14 +152,16 @@ def validate(
         "rows": sum(f["rows"] for f in files),
         "accepted_rows": sum(f["accepted_rows"] for f in files),
         "rejected_rows": sum(f["rejected_rows"] for f in files),
-        "partners": int(flows["partner"].nunique()) if len(flows) else 0,
-        "products": int(flows["hs"].nunique()) if len(flows) else 0,
+        "partners": len(set().union(*(_used(p.flows["partner"]) for p in parts))) if parts else 0,
+        "products": len(set().union(*(_used(p.flows["hs"]) for p in parts))) if parts else 0,
         "input_value_usd": float(sum(f["input_value_usd"] for f in files)),
         "accepted_value_usd": float(sum(f["accepted_value_usd"] for f in files)),
         "rejected_value_usd": float(sum(f["rejected_value_usd"] for f in files)),
         "repaired_rows": sum(f["repaired_rows"] for f in files),
         "repaired_value_usd": float(sum(f["repaired_value_usd"] for f in files)),
         "not_in_nomenclature_value_usd": float(sum(f["not_in_nomenclature_value_usd"] for f in files)),
+        "repeated_keys": sum(f["repeated_keys"] for f in files),
+        "repeated_rows": sum(f["repeated_rows"] for f in files),
     }
     fit = scenario_fit(flows, chosen) if chosen is not None and len(flows) else None
     return {
@@ -189,6 +215,12 @@ def _file_text(f: Mapping[str, Any]) -> list[str]:
     if f["repaired_rows"]:
         lines.append(
             f"  {_plural(f['repaired_rows'], 'code')} repaired (lost leading zero): {money(f['repaired_value_usd'])}"
+        )
+    if f["repeated_keys"]:
+        what = "all but the first row of each rejected" if f["duplicates"] == "reject" else "summed"
+        lines.append(
+            f"  {_plural(f['repeated_keys'], 'key')} (partner, hs, period) on more than one row "
+            f"({f['repeated_rows']:,} rows): {what}"
         )
     if f["not_in_nomenclature_rows"]:
         lines.append(

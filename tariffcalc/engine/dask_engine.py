@@ -1,16 +1,18 @@
-"""``--engine dask``: the streaming fast path on Dask DataFrame partitions, on a local or remote cluster.
+"""``--engine dask``: the one reader's chunk function mapped over a Dask cluster, local or remote.
 
-Each input — a CSV or Parquet file, a glob of them, or a Parquet dataset folder — is read by Dask in
-partitions (CSV in blocks of :data:`BLOCK_BYTES`, Parquet by row group). Every
-partition is summed on its own by :func:`tariffcalc.read.stream.partial_totals`, with the checks of the local
-fast path, and the partial sums are added by key in a Dask groupby. Only the (partner, hs, year) totals
-come back to this machine, where duplicates across partitions and subtotal rows are checked and the same
-:class:`~tariffcalc.read.flows.FlowSet` as the local fast path's is built, so ``compute`` and every output are
-those of the local engine.
+Each input — a file, a glob of files, or a Parquet dataset folder — is planned and cut into pieces here
+exactly as the local engine does (:mod:`tariffcalc.read.stream`): byte ranges of a CSV file at record
+boundaries (:data:`BLOCK_BYTES` each, larger than the local chunks since each piece is a task), Parquet
+row groups. Every piece is read on a worker by the same :func:`~tariffcalc.read.stream.read_chunk`, with
+the same validators, and comes back as a :class:`~tariffcalc.read.stream.Part`: accepted rows as ids and
+values, rejected rows as ledger rows. The parts are added here in file order into the same
+:class:`~tariffcalc.read.stream.Sums`, so the totals, the ledger and the file reports are those of the
+local engine — dirty files, repairs, rejects and all. A gzip or UTF-16 file cannot be cut without reading
+it from the start: it is read whole by one worker.
 
-There is no careful reader on the cluster: a file that is not clean and canonical is an error that says
-to run ``tariffcalc validate`` (or the local engine) on it. Dask is an optional dependency
-(``pip install 'tariffcalc[dask]'``), imported only here.
+Every path must be readable at the same place by every worker (shared storage) and by this machine,
+which looks at each input's head. Dask is an optional dependency (``pip install 'tariffcalc[dask]'``),
+imported only here.
 """
 
 from __future__ import annotations
@@ -18,131 +20,35 @@ from __future__ import annotations
 import dataclasses
 import glob
 import hashlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as pads
 
-from tariffcalc.errors import FlowsError, NotClean, os_reason
-from tariffcalc.read import stream
-from tariffcalc.read.flows import FlowSet, combine_flowsets, pair_flowset
+from tariffcalc.errors import FlowsError
+from tariffcalc.read import stream, tables
+from tariffcalc.read.flows import FlowSet, combine_flowsets, flowset_of, refuse_repeats
 from tariffcalc.reference import bundled
 from tariffcalc.util.hashing import sha256_file as sha256
 
-HOW = "summed by partner and product on Dask partitions"
+HOW = "summed by partner and product on Dask workers"
 BLOCK_BYTES = 64 << 20
-"""CSV bytes per Dask partition: larger than the local reader's chunks, since each partition is a task."""
-_COLUMNS = ("partner", "hs", "period", "reporter", "value_usd")
-_CAREFUL = (
-    "run `tariffcalc validate` on it, or `tariffcalc run` without --engine dask, which repairs and reports"
-)
+"""CSV bytes per piece: larger than the local reader's chunks, since each piece is a task."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Input:
-    """One input as reported in the reconciliation: a file, or a Parquet dataset folder and its files."""
-
-    path: str
-    files: tuple[str, ...]
-    parquet: bool
-    header: tuple[str, ...]
-
-    @property
-    def wanted(self) -> list[str]:
-        """The columns the computation reads."""
-        return [c for c in _COLUMNS if c in self.header]
-
-
-def inputs(paths: list[str | Path]) -> list[Input]:
-    """The inputs named by ``paths`` (files, globs of ``.csv``/``.parquet`` files, Parquet dataset folders).
-
-    A glob stands for each file it matches, in sorted order, as if each were given; :class:`FlowsError`
-    for a path that matches nothing, a file that is neither CSV nor Parquet, or no canonical header.
-    """
+def inputs(paths: list[str | Path]) -> list[Path]:
+    """The inputs named by ``paths``: files, Parquet dataset folders, and globs (each file a glob matches,
+    in sorted order, as if each were given); :class:`FlowsError` for a path that matches nothing."""
     found = []
     for given in map(str, paths):
-        if Path(given).is_dir():
-            files = sorted(str(p) for p in Path(given).rglob("*.parquet") if p.is_file())
-            if not files:
-                raise FlowsError(
-                    f"{given} is a folder without .parquet files (a Parquet dataset is expected)."
-                )
-            try:
-                header = pads.dataset(given, format="parquet", partitioning="hive").schema.names
-            except (pa.ArrowException, OSError) as exc:
-                raise FlowsError(f"{given} is not a Parquet dataset: {_arrow_reason(exc, given)}.") from None
-            found.append(Input(given, tuple(files), True, tuple(header)))
+        if Path(given).is_dir() or Path(given).is_file():
+            found.append(Path(given))
             continue
-        matches = [given] if Path(given).is_file() else sorted(glob.glob(given, recursive=True))
+        matches = sorted(glob.glob(given, recursive=True))
         if not matches:
             raise FlowsError(f"No flow file matches {given}.")
-        for name in matches:
-            suffix = Path(name).suffix.lower()
-            if suffix not in (".csv", ".parquet"):
-                raise FlowsError(f"{name}: --engine dask reads .csv and .parquet files only.")
-            try:
-                header = stream.read_header(Path(name))
-            except (pa.ArrowException, OSError) as exc:
-                raise FlowsError(f"{name} cannot be read: {_arrow_reason(exc, name)}.") from None
-            found.append(Input(name, (name,), suffix == ".parquet", tuple(header)))
-    for item in found:
-        if len(set(item.header)) != len(item.header) or not {"partner", "hs", "value_usd"} <= set(
-            item.header
-        ):
-            raise FlowsError(
-                f"{item.path} is not in the canonical layout (columns partner, hs, value_usd, once each); "
-                f"--engine dask reads canonical files only: {_CAREFUL}."
-            )
+        found += [Path(m) for m in matches]
     return found
-
-
-def _arrow_reason(exc: BaseException, path: str) -> str:
-    """Why pyarrow could not read ``path``, in words: a file that is not Parquet is named."""
-    text = str(exc)
-    if "magic bytes" in text or "Could not open Parquet" in text:
-        culprit = re.search(r"'([^']+\.parquet)'", text)
-        return f"{culprit.group(1) if culprit else path} is not a Parquet file (convert it, or remove it)"
-    if isinstance(exc, OSError) and exc.errno:
-        return os_reason(exc)
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def _partials(frame: pd.DataFrame, importer: str, source: int, label: str) -> pd.DataFrame:
-    """:func:`tariffcalc.read.stream.partial_totals` of one partition, tagged with its input's number."""
-    try:
-        sums = stream.partial_totals(pa.Table.from_pandas(frame, preserve_index=False), importer)
-    except NotClean as exc:
-        raise NotClean(f"{label}: {exc}") from None
-    return pd.DataFrame({"source": np.full(len(sums["key"]), source, dtype=np.int64), **sums})
-
-
-def _frame(item: Input):
-    """The input as a Dask DataFrame of its wanted columns (text columns as text, never parsed)."""
-    import dask.dataframe as dd
-
-    if item.parquet:
-        return dd.read_parquet(item.path if len(item.files) > 1 else item.files[0], columns=item.wanted)
-    text = {c: "str" for c in item.wanted if c != "value_usd"}
-    return dd.read_csv(
-        item.path,
-        usecols=item.wanted,
-        dtype={**text, "value_usd": "float64"},
-        na_filter=False,
-        encoding="utf-8-sig",
-        blocksize=BLOCK_BYTES,
-    )
-
-
-def _digest(item: Input, hashes: Mapping[str, str]) -> str:
-    """SHA-256 of a file; of a dataset, SHA-256 of its lines ``<file sha256>  <path in the folder>``."""
-    if len(item.files) == 1 and item.files[0] == item.path:
-        return hashes[item.path]
-    lines = "".join(f"{hashes[f]}  {Path(f).relative_to(item.path).as_posix()}\n" for f in item.files)
-    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def _client(scheduler: str | None):
@@ -157,54 +63,61 @@ def _client(scheduler: str | None):
         raise FlowsError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _pair_totals(item: Input, sums: pd.DataFrame) -> stream.PairTotals:
-    """The summed (key, value, rows, periods) rows of one input as pair totals, checking what spans partitions."""
-    partner, code, year = stream.decode_keys(sums["key"].to_numpy())
-    mask = sums["periods"].to_numpy()
-    duplicated = np.bitwise_count(mask) != sums["rows"].to_numpy()
-    if duplicated.any():
-        first = int(np.argmax(duplicated))
-        raise FlowsError(
-            f"{item.path} has duplicate (partner, hs, period) rows (e.g. {partner[first]} {code[first]}); "
-            f"--engine dask reads clean files only: {_CAREFUL}."
+def _read_remote(piece, plan: stream.Plan, values, held) -> stream.Part:
+    """On a worker: one piece read by the local chunk function, with lookups seeded with this reading's
+    values so that ids agree (the part carries its values for any the reading has not seen yet)."""
+    lookups = stream.Lookups(plan).seed(values)
+    part = stream.read_chunk(plan, lookups, piece, stream.Mode(plan.fast), held)
+    part.values = lookups.values()
+    return part
+
+
+def _specs(plan: stream.Plan):
+    """The pieces of a planned input as tasks: byte ranges (the worker reads them) or row groups."""
+    if plan.partition:
+        return list(stream.dataset_pieces(plan, batches=False))
+    if plan.parquet:
+        return list(stream.parquet_pieces(Path(plan.path), batches=False))
+    return [
+        stream.CsvPiece(
+            chunk.number, None, chunk.quoted, chunk.codec, None, plan.path, chunk.start, chunk.end
         )
-    keys = pd.DataFrame({"partner": partner, "hs": code, "undated": year == stream.NO_PERIOD})
-    by_pair = keys.groupby(["partner", "hs"], sort=False)["undated"]
-    overlapping = ((mask & 1) != 0) & ((mask & ~1) != 0)  # a year and months of it
-    overlapping |= (by_pair.transform("any") & ~by_pair.transform("all")).to_numpy()  # undated and dated
-    if overlapping.any():
-        first = int(np.argmax(overlapping))
-        raise FlowsError(
-            f"{item.path} has rows for overlapping periods of one partner and product (e.g. {partner[first]} "
-            f"{code[first]}: a year and its months, or rows with and without a period), which would all be "
-            f"added up; --engine dask reads clean files only: {_CAREFUL}."
-        )
-    pairs = (
-        pd.DataFrame({"partner": partner, "hs": code, "value": sums["value_usd"], "rows": sums["rows"]})
-        .groupby(["partner", "hs"], sort=True)
-        .sum()
-        .reset_index()
+        for chunk in tables.csv_chunks(plan.head, size=BLOCK_BYTES)
+    ]
+
+
+def _remap(lookups: stream.Lookups, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrays turning a worker's ids into this reading's ids."""
+    return tuple(
+        np.array([lookup.intern(v) for v in known], dtype=np.intp)
+        for lookup, known in zip((lookups.partner, lookups.code, lookups.period), values, strict=True)
     )
-    partner_ids, partners = pd.factorize(pairs["partner"], sort=True)
-    code_ids, codes = pd.factorize(pairs["hs"], sort=True)
-    present = np.zeros((len(partners), len(codes)), dtype=bool)
-    present[partner_ids, code_ids] = True
-    if stream.has_subtotals(present, list(codes)):
-        raise FlowsError(
-            f"{item.path} has subtotal rows beside finer rows of the same partner; --engine dask reads clean "
-            f"files only: {_CAREFUL}."
+
+
+def _engine(client):
+    """A pass of :func:`tariffcalc.read.stream.read_input` run on ``client``'s cluster."""
+
+    def run(plan: stream.Plan, lookups: stream.Lookups, held, digest, progress, wide: bool) -> stream.Sums:
+        sums = stream.Sums(plan.head.header_line if plan.head is not None else 1, wide)
+        futures = client.map(
+            _read_remote, _specs(plan), plan=plan, values=lookups.values(), held=held, pure=False
         )
-    code_rows = np.bincount(code_ids, weights=pairs["rows"].to_numpy(), minlength=len(codes))
-    return stream.PairTotals(
-        partners=np.asarray(partners, dtype=object),
-        codes=np.asarray(codes, dtype=object),
-        partner_index=partner_ids,
-        code_index=code_ids,
-        value=pairs["value"].to_numpy(dtype=float),
-        code_rows=code_rows.astype(np.int64),
-        rows=int(pairs["rows"].sum()),
-        columns=item.header,
-    )
+        for future in futures:  # in file order; each result is released once added
+            part = future.result()
+            future.release()
+            sums.add(part, _remap(lookups, part.values))
+        return sums
+
+    return run
+
+
+def _digest(path: Path, hashes: Mapping[str, str]) -> str:
+    """SHA-256 of a file; of a dataset, SHA-256 of its lines ``<file sha256>  <path in the folder>``."""
+    if path.is_file():
+        return hashes[str(path)]
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+    lines = "".join(f"{hashes[str(f)]}  {f.relative_to(path).as_posix()}\n" for f in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def load_flows(
@@ -215,62 +128,42 @@ def load_flows(
     column_map: Mapping[str, str] | None = None,
     units: str = "usd",
     strict: bool = False,
+    duplicates: str = "sum",
 ) -> FlowSet:
-    """Clean canonical flows summed by (partner, hs) on a Dask cluster, as ``flows.load_flows(aggregate=True)``.
+    """Flows summed by (partner, hs) on a Dask cluster: the same :class:`FlowSet` as
+    ``flows.load_flows(aggregate=True)`` gives, rejects and all.
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a local
     cluster is started for this call and closed after. Every path must be readable at the same place by
-    every worker (shared storage). :class:`FlowsError` for an input that is not clean and canonical (no
-    row is ever rejected here, so ``strict`` changes nothing) and for reading options other than the
-    canonical layout in US dollars.
+    every worker (shared storage).
     """
     try:
-        import dask.dataframe as dd
         import distributed  # noqa: F401  (the client and the local cluster, in _client)
     except ImportError:
         raise FlowsError("--engine dask needs Dask: pip install 'tariffcalc[dask]'.") from None
-    if source not in ("auto", "canonical") or column_map or units != "usd":
-        raise FlowsError(
-            "--engine dask reads canonical files in US dollars only (no --source, --map or --units)."
-        )
     if paths is None or (isinstance(paths, list | tuple) and not paths):
         paths = [bundled.default_flows_path()]
     items = inputs([paths] if isinstance(paths, str | Path) else list(paths))
+    refuse_repeats(items)
+    options = stream.Options(importer, source, column_map, units, duplicates, rows=False)
+    plans = [stream.plan(item, options) for item in items]
     client = _client(scheduler)
     try:
-        meta = pd.DataFrame(
-            {
-                c: pd.Series(dtype="float64" if c == "value_usd" else "int64")
-                for c in ("source", *stream.PARTIAL_COLUMNS)
-            }
+        files = sorted(
+            {str(f) for item in items for f in ([item] if item.is_file() else item.rglob("*.parquet"))}
         )
-        parts = [
-            _frame(item).map_partitions(_partials, importer, number, item.path, meta=meta)
-            for number, item in enumerate(items)
-        ]
-        files = sorted({f for item in items for f in item.files})
-        hashes = client.map(sha256, [Path(f) for f in files])
-        totals = client.compute(dd.concat(parts).groupby(["source", "key"]).sum())
-        summed, digests = client.gather([totals, hashes])
-    except ValueError as exc:  # NotClean from a partition, or a value that Dask could not parse
-        reason = str(exc).splitlines()[-1].removeprefix("Original Message: ")
-        if not isinstance(exc, NotClean):  # raised by Dask's reader, which does not name the file
-            reason = f"{items[0].path if len(items) == 1 else f'one of {len(items)} inputs'}: {reason}"
-        raise FlowsError(
-            f"Not a clean canonical input: {reason}; --engine dask reads clean files only: {_CAREFUL}."
-        ) from None
+        hashes = dict(zip(files, client.gather(client.map(sha256, [Path(f) for f in files])), strict=True))
+        flowsets = []
+        for item, plan in zip(items, plans, strict=True):
+            if plan.head is not None and plan.head.streamed:  # gzip, UTF-16: one worker reads it all
+                reading = client.submit(stream.read_input, item, options, planned=plan, pure=False).result()
+            else:
+                reading = stream.read_input(item, options, engine=_engine(client), planned=plan)
+            reading = dataclasses.replace(reading, sha256=_digest(item, hashes))
+            flowsets.append(flowset_of(reading, HOW))
     finally:
         cluster = client.cluster
         client.close()
         if cluster is not None and not scheduler:
             cluster.close()
-    summed = summed.reset_index().sort_values(["source", "key"])
-    by_file = dict(zip(files, digests, strict=True))
-    flowsets = []
-    for number, item in enumerate(items):
-        sums = summed[summed["source"] == number]
-        if sums.empty:
-            raise FlowsError(f"No flows to compute: {item.path} has a header but no data rows.")
-        totals = _pair_totals(item, sums)
-        flowsets.append(pair_flowset(totals, item.path, _digest(item, by_file), item.parquet, HOW))
     return combine_flowsets(flowsets, strict)

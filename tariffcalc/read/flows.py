@@ -381,37 +381,45 @@ def load_flows(
     return combine_flowsets(parts, strict)
 
 
-def refuse_repeats(paths: list[str | Path]) -> None:
-    """:class:`FlowsError` when a file is given twice: the same path, or two paths with the same bytes
-    (its flows would count twice). Files of equal size are hashed to tell."""
-    seen: dict[Path, str] = {}
-    for given in paths:
+def repeated_inputs(paths: list[str | Path]) -> dict[int, str]:
+    """The inputs given again (by position in ``paths``), each with why: the same path as an earlier one,
+    or the same bytes (its flows would count twice). Files of equal size are hashed to tell."""
+    out: dict[int, str] = {}
+    first_of: dict[Path, int] = {}
+    for i, given in enumerate(paths):
         path = Path(given)
         if not path.is_file():
             continue
         key = path.resolve()
-        if key in seen:
-            raise FlowsError(
-                f"{given} is given twice (as {seen[key]} and {given}): its flows would be counted twice; "
-                "give each flow file once."
+        if key in first_of:
+            out[i] = (
+                f"{given} is given twice (as {paths[first_of[key]]} and {given}): its flows would be counted "
+                "twice; give each flow file once."
             )
-        seen[key] = str(given)
-    by_size: dict[int, list[Path]] = {}
-    for key in seen:
-        by_size.setdefault(key.stat().st_size, []).append(key)
-    for same in by_size.values():
-        if len(same) < 2:
             continue
-        digests: dict[str, Path] = {}
-        for key in same:
-            digest = sha256_file(key)
+        first_of[key] = i
+    by_size: dict[int, list[int]] = {}
+    for key, i in first_of.items():
+        by_size.setdefault(key.stat().st_size, []).append(i)
+    for same in by_size.values():
+        digests: dict[str, int] = {}
+        for i in same if len(same) > 1 else []:
+            digest = sha256_file(paths[i])
             if digest in digests:
-                first, second = seen[digests[digest]], seen[key]
-                raise FlowsError(
-                    f"{second} has the same bytes as {first} (SHA-256 {digest[:12]}…): the same flows would "
-                    "be counted twice; give each flow file once."
+                out[i] = (
+                    f"{paths[i]} has the same bytes as {paths[digests[digest]]} (SHA-256 {digest[:12]}…): the "
+                    "same flows would be counted twice; give each flow file once."
                 )
-            digests[digest] = key
+            else:
+                digests[digest] = i
+    return dict(sorted(out.items()))
+
+
+def refuse_repeats(paths: list[str | Path]) -> None:
+    """:class:`FlowsError` when a file is given twice: the same path, or two paths with the same bytes."""
+    repeats = repeated_inputs(paths)
+    if repeats:
+        raise FlowsError(next(iter(repeats.values())))
 
 
 def combine_flowsets(parts: list[FlowSet], strict: bool = False) -> FlowSet:

@@ -141,6 +141,8 @@ def plan(source: str | Path | pd.DataFrame, options: Options) -> Plan:
         renamed = table.rename_columns(layout.names)
         return Plan("DataFrame", layout, _style(layout, head_rows, ""), frame=renamed, **common)
     path = Path(source)
+    if path.is_dir():
+        return _dataset_plan(path, options, common)
     head = tables.inspect(path, adapters.header_score)
     if head.parquet:
         import pyarrow.parquet as pq
@@ -157,6 +159,41 @@ def plan(source: str | Path | pd.DataFrame, options: Options) -> Plan:
     head_rows = head.head_rows()
     layout = adapters.layout(path, head.names, options.source, options.column_map, head_rows)
     return Plan(str(path), layout, _style(layout, head_rows, head.delimiter), head=head, **common)
+
+
+def partition_of(folder: Path, file: Path) -> dict[str, str]:
+    """The hive partition values in a file's path below ``folder`` (``period=2024-01/part-0.parquet``)."""
+    from urllib.parse import unquote
+
+    parts = file.relative_to(folder).parts[:-1]
+    return {k: unquote(v) for k, _, v in (p.partition("=") for p in parts if "=" in p)}
+
+
+def _dataset_plan(folder: Path, options: Options, common: dict) -> Plan:
+    """The plan of a Parquet dataset folder: its files in sorted order, hive partition columns last."""
+    import pyarrow.dataset as pads
+    import pyarrow.parquet as pq
+
+    files = sorted(p for p in folder.rglob("*.parquet") if p.is_file())
+    if not files:
+        raise FlowsError(f"{folder} is a folder without .parquet files (a Parquet dataset is expected).")
+    try:
+        names = [str(n) for n in pads.dataset(folder, format="parquet", partitioning="hive").schema.names]
+        first = next(pq.ParquetFile(files[0]).iter_batches(batch_size=1000), None)
+    except (pa.ArrowException, OSError) as exc:
+        raise FlowsError(f"{folder}: cannot read as a Parquet dataset ({exc}).") from None
+    names = tables.unique_names(folder, names, 1)
+    partition = {str(f): partition_of(folder, f) for f in files}
+    head_rows = []
+    if first is not None:
+        extra = partition[str(files[0])]
+        head_rows = [
+            [cells.as_text(row.get(n, extra.get(n, ""))) for n in names] for row in first.to_pylist()
+        ]
+    layout = adapters.layout(folder, names, options.source, options.column_map, head_rows)
+    return Plan(
+        str(folder), layout, _style(layout, head_rows, ""), parquet=True, partition=partition, **common
+    )
 
 
 def frame_table(frame: pd.DataFrame) -> pa.Table:
@@ -229,6 +266,7 @@ class ArrowPiece:
             import pyarrow.parquet as pq
 
             names = [c for c in columns if c not in self.partition] if columns is not None else None
+            dictionary = [c for c in dictionary or [] if c not in self.partition] or None
             reader = pq.ParquetFile(self.path, read_dictionary=dictionary)
             table = reader.read_row_group(self.group, columns=names, use_threads=False)
         for name, value in self.partition.items():
@@ -284,9 +322,20 @@ def pieces(plan: Plan, digest=None):
     """The pieces of a planned input, in order."""
     if plan.frame is not None:
         return frame_pieces(plan.frame)
+    if plan.partition:
+        return dataset_pieces(plan)
     if plan.parquet:
         return parquet_pieces(Path(plan.path))
     return csv_pieces(plan.head, digest)
+
+
+def dataset_pieces(plan: Plan, batches: bool = True) -> Iterator[ArrowPiece]:
+    number = 0
+    for file, partition in plan.partition.items():
+        for piece in parquet_pieces(Path(file), partition, batches):
+            piece.number = number
+            number += 1
+            yield piece
 
 
 # ------------------------------------------------------------------------------------------------ judging
@@ -1051,7 +1100,7 @@ class Sums:
         cell += c
         np.add.at(self.value.ravel(), cell, value)
         cell += t * (self.capacity[0] * self.capacity[1])
-        np.add.at(self.count.ravel(), cell, 1)
+        np.add.at(self.count.ravel(), cell, self.count.dtype.type(1))  # a Python 1 takes a slow path
         self.rows += len(value)
 
     def _grow(self, needed: tuple[int, int]) -> None:
@@ -1317,7 +1366,7 @@ def read_input(
         table = _table(plan_, sums)
     if digest is not None:
         sha = digest.hexdigest()
-    elif plan_.parquet:
+    elif plan_.parquet and not plan_.partition:
         from tariffcalc.util.hashing import sha256_file
 
         sha = sha256_file(plan_.path)

@@ -320,6 +320,8 @@ class Chunk:
     codec: str
     end: int
     """Bytes of the file (of the decoded stream, for streamed files) read up to the end of this chunk."""
+    start: int = 0
+    """Where the chunk starts in the file (plain files: the chunk is the byte range ``start:end``)."""
 
 
 def _quotes(data) -> int:
@@ -358,7 +360,7 @@ def _too_long(path: Path) -> FlowsError:
     )
 
 
-def _mapped_chunks(head: Head) -> Iterator[Chunk]:
+def _mapped_chunks(head: Head, size_of_chunk: int) -> Iterator[Chunk]:
     """Chunks of a plain file: byte ranges of a memory map (views, never copied)."""
     size = head.path.stat().st_size
     if size <= head.data_offset:
@@ -367,7 +369,7 @@ def _mapped_chunks(head: Head) -> Iterator[Chunk]:
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     start, number = head.data_offset, 0
     while start < size:
-        target = min(start + CHUNK_BYTES, size)
+        target = min(start + size_of_chunk, size)
         if target >= size:
             end = size
         else:
@@ -382,7 +384,7 @@ def _mapped_chunks(head: Head) -> Iterator[Chunk]:
                     raise _too_long(head.path)
                 end = size
         view = memoryview(mapped)[start:end]
-        yield Chunk(number, view, mapped.find(b'"', start, end) >= 0, head.codec, end)
+        yield Chunk(number, view, mapped.find(b'"', start, end) >= 0, head.codec, end, start)
         number += 1
         start = end
 
@@ -437,10 +439,13 @@ def _recoded(blocks: Iterator[bytes], codec: str) -> Iterator[bytes]:
         yield rest.encode("utf-8")
 
 
-def csv_chunks(head: Head, digest=None) -> Iterator[Chunk]:
-    """The data rows of a CSV file in chunks of whole records, in file order. A streamed file's bytes are
-    hashed into ``digest`` as they are read (a plain file's chunks are views the caller can hash)."""
-    return _streamed_chunks(head, digest) if head.streamed else _mapped_chunks(head)
+def csv_chunks(head: Head, digest=None, size: int | None = None) -> Iterator[Chunk]:
+    """The data rows of a CSV file in chunks of whole records (of about ``size`` bytes, default
+    :data:`CHUNK_BYTES`), in file order. A streamed file's bytes are hashed into ``digest`` as they are
+    read (a plain file's chunks are views the caller can hash)."""
+    if head.streamed:
+        return _streamed_chunks(head, digest)
+    return _mapped_chunks(head, size or CHUNK_BYTES)
 
 
 # ------------------------------------------------------------------------------------------------ parse

@@ -57,7 +57,10 @@ def data_source(flowset: FlowSet) -> str:
 
 
 def _periods(flowset: FlowSet) -> list[str]:
-    """The distinct periods (``YYYY`` or ``YYYY-MM``) of the accepted flows, sorted."""
+    """The distinct periods (``YYYY`` or ``YYYY-MM``) of the accepted flows, sorted (as each file's report
+    says: flows summed by partner and product keep no period)."""
+    if all(hasattr(f, "periods") for f in flowset.files) and flowset.files:
+        return sorted({p for f in flowset.files for p in f.periods if p})
     if "period" not in flowset.flows.columns:
         return []
     return sorted({str(p) for p in flowset.flows["period"].dropna().unique() if str(p)})
@@ -175,6 +178,8 @@ def build_summary(
             "not_in_nomenclature_value_usd": float(
                 sum(f.not_in_nomenclature_value_usd for f in flowset.files)
             ),
+            "repeated_keys": int(sum(getattr(f, "repeated_keys", 0) for f in flowset.files)),
+            "repeated_rows": int(sum(getattr(f, "repeated_rows", 0) for f in flowset.files)),
             "files": [dataclasses.asdict(f) for f in flowset.files],
         },
         "diagnostics": diagnostics,
@@ -347,6 +352,12 @@ def caveats(summary: dict[str, Any]) -> list[str]:
         items.append(
             f"{rec['repaired_rows']:,} product codes that had lost their leading zero in a spreadsheet were repaired "
             f"({_money(rec['repaired_value_usd'])}; each file in summary.json says which)."
+        )
+    if rec.get("repeated_keys"):
+        items.append(
+            f"{rec['repeated_keys']:,} (partner, product, period) keys appear on more than one input row "
+            f"({rec['repeated_rows']:,} rows); each file in summary.json says whether they were summed (the "
+            "default: extracts split a key over districts, ports or provisions) or rejected as duplicates."
         )
     if rec.get("not_in_nomenclature_value_usd"):
         items.append(

@@ -7,6 +7,7 @@ blocks so that every input spans several partitions and the partial sums really 
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tariffcalc import compute  # noqa: E402
 from tariffcalc.app.cli import cli  # noqa: E402
 from tariffcalc.engine import dask_engine  # noqa: E402
 from tariffcalc.errors import FlowsError  # noqa: E402
-from tariffcalc.read import stream  # noqa: E402
+from tariffcalc.read import tables  # noqa: E402
 from tariffcalc.read.flows import load_flows  # noqa: E402
 
 from .conftest import REPO  # noqa: E402
@@ -54,20 +55,24 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     """Several Dask partitions and several local chunks per generated file."""
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(tables, "CHUNK_BYTES", 1 << 20)
     monkeypatch.setattr(dask_engine, "BLOCK_BYTES", 1 << 20)
 
 
 def assert_same_results(local, dask, how_many_files: int = 1) -> None:
-    """Same files (but for how they were read), same pairs, same duties at every level."""
+    """Same files (but for how they were read), same pairs, same rejects, same duties at every level."""
     assert len(dask.files) == len(local.files) == how_many_files
     for ours, theirs in zip(dask.files, local.files, strict=True):
-        assert ours.how == f"clean canonical file, {dask_engine.HOW}"
+        assert ours.how == f"{theirs.how}; {dask_engine.HOW}"
         assert {**vars(ours), "how": ""} == {**vars(theirs), "how": ""}
     key = ["partner", "hs"]
     pd.testing.assert_frame_equal(
         dask.flows.sort_values(key, ignore_index=True), local.flows.sort_values(key, ignore_index=True)
     )
+    pd.testing.assert_frame_equal(dask.rejects, local.rejects)
+    pd.testing.assert_frame_equal(dask.issues, local.issues)
+    if local.flows.empty:
+        return
     ours, theirs = compute(dask), compute(local)
     for table in ("by_partner", "by_product", "by_partner_product", "by_measure"):
         pd.testing.assert_frame_equal(getattr(ours, table)(), getattr(theirs, table)(), rtol=1e-12)
@@ -77,7 +82,6 @@ def assert_same_results(local, dask, how_many_files: int = 1) -> None:
 def test_a_generated_file_gives_the_local_results(generated, scheduler, kind):
     path = generated[kind == "parquet"]
     local = load_flows([path], aggregate=True)
-    assert local.files[0].how.endswith("streamed and summed by partner and product")
     assert_same_results(local, dask_engine.load_flows([path], scheduler=scheduler))
 
 
@@ -104,29 +108,48 @@ def test_a_hive_partitioned_parquet_dataset_is_one_input(generated, scheduler, t
     )
 
 
-def test_duplicates_in_different_partitions_are_an_error(generated, scheduler, tmp_path):
+@pytest.mark.parametrize("duplicates", ["sum", "reject"])
+def test_repeated_keys_in_different_partitions_are_summed_or_rejected_as_locally(
+    generated, scheduler, tmp_path, duplicates
+):
     text = generated[0].read_text()
     first = text.splitlines()[1]
     dirty = tmp_path / "dirty.csv"
     dirty.write_text(text + first + "\n")  # the first row again, in the last block
-    with pytest.raises(FlowsError, match=r"duplicate .*tariffcalc validate"):
-        dask_engine.load_flows([dirty], scheduler=scheduler)
-    assert stream.pair_totals(dirty) is None  # the local engine's careful reader takes over instead
+    local = load_flows([dirty], aggregate=True, duplicates=duplicates)
+    assert local.files[0].repeated_keys == 1
+    assert_same_results(local, dask_engine.load_flows([dirty], scheduler=scheduler, duplicates=duplicates))
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    "rows",
     [
-        ("XXX,0101210010,2024-01,5", r"dirty\.csv: partner 'XXX'"),
-        ("CAN,0101210010,2024-01,", r"dirty\.csv: could not convert string to float"),
-        ("CAN,01,2024-01,5", "subtotal rows"),
+        "XXX,0101210010,2024-01,5\nCAN,0101210010,2024-01,\nCAN,101210010.0,2024-01,3",
+        "CAN,01,2024-02,5",  # a subtotal: the second pass runs on the cluster too
+        "CAN,101210010,2024-03,5\n\nCAN,0102,1850,1",  # a repaired code, a blank line, a bad period
     ],
 )
-def test_rows_the_careful_reader_would_handle_are_an_error(scheduler, tmp_path, row, message):
+def test_dirty_files_give_the_local_rejects(scheduler, tmp_path, rows):
     dirty = tmp_path / "dirty.csv"
-    dirty.write_text(f"partner,hs,period,value_usd\nCAN,0101210010,2024-02,7\n{row}\n")
-    with pytest.raises(FlowsError, match=message):
-        dask_engine.load_flows([dirty], scheduler=scheduler)
+    dirty.write_text(f"partner,hs,period,value_usd\nCAN,0101210010,2024-02,7\n{rows}\n")
+    local = load_flows([dirty], aggregate=True)
+    assert len(local.rejects) or local.files[0].repaired_rows
+    assert_same_results(local, dask_engine.load_flows([dirty], scheduler=scheduler))
+
+
+def test_a_gzip_file_is_read_whole_by_one_worker(generated, scheduler, tmp_path):
+    packed = tmp_path / "flows.csv.gz"
+    packed.write_bytes(gzip.compress(generated[0].read_bytes()))
+    assert_same_results(
+        load_flows([packed], aggregate=True), dask_engine.load_flows([packed], scheduler=scheduler)
+    )
+
+
+def test_the_same_file_twice_is_refused(generated, scheduler, tmp_path):
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(generated[0].read_bytes())
+    with pytest.raises(FlowsError, match="has the same bytes as"):
+        dask_engine.load_flows([generated[0], copy], scheduler=scheduler)
 
 
 def test_the_command_line_runs_on_the_cluster(generated, scheduler, tmp_path):

@@ -63,11 +63,21 @@ def _client(scheduler: str | None):
         raise FlowsError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _read_remote(piece, plan: stream.Plan, values, held) -> stream.Part:
+@dataclasses.dataclass
+class _Job:
+    """What every piece of one pass needs: the plan, the values the reading has given ids so far, and what
+    a second pass rejects (sent to the workers once)."""
+
+    plan: stream.Plan
+    values: tuple
+    held: stream.Held | None
+
+
+def _read_remote(piece, job: _Job) -> stream.Part:
     """On a worker: one piece read by the local chunk function, with lookups seeded with this reading's
     values so that ids agree (the part carries its values for any the reading has not seen yet)."""
-    lookups = stream.Lookups(plan).seed(values)
-    part = stream.read_chunk(plan, lookups, piece, stream.Mode(plan.fast), held)
+    lookups = stream.Lookups(job.plan).seed(job.values)
+    part = stream.read_chunk(job.plan, lookups, piece, stream.Mode(job.plan.fast), job.held)
     part.values = lookups.values()
     return part
 
@@ -99,9 +109,9 @@ def _engine(client):
 
     def run(plan: stream.Plan, lookups: stream.Lookups, held, digest, progress, wide: bool) -> stream.Sums:
         sums = stream.Sums(plan.head.header_line if plan.head is not None else 1, wide)
-        futures = client.map(
-            _read_remote, _specs(plan), plan=plan, values=lookups.values(), held=held, pure=False
-        )
+        specs = _specs(plan)
+        job = client.scatter(_Job(plan, lookups.values(), held), broadcast=True, hash=False)
+        futures = client.map(_read_remote, specs, [job] * len(specs), pure=False)
         for future in futures:  # in file order; each result is released once added
             part = future.result()
             future.release()

@@ -513,7 +513,7 @@ def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tabl
             table = tables.parse(data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid)
         except pa.ArrowInvalid as exc:
             raise FlowsError(f"{plan.path}: not a well-formed CSV file ({exc}).") from None
-        starts, lines = tables.record_lines(data, piece.quoted)
+        starts, lines, empty = tables.record_lines(data, piece.quoted)
         records = table.num_rows + len(invalid.number)
         if len(starts) != records:  # cannot happen: pyarrow and the line map agree on records
             starts = np.arange(1, records + 1, dtype=np.int64)
@@ -527,7 +527,7 @@ def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tabl
         if blank.any():
             table = table.filter(pa.array(~blank))
             line = line[~blank]
-        return table, line, lines, int(blank.sum()), invalid, replaced
+        return table, line, lines, empty + int(blank.sum()), invalid, replaced
     table = piece.read(None)
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):

@@ -35,6 +35,8 @@ HEAD_BYTES = 1 << 20
 """How much of a file is read to find its header and delimiter (1 MiB): a header is one short line."""
 HEADER_SEARCH_LINES = 50
 """Title lines above the header that are skipped at most."""
+HEAD_ROWS = 10_000
+"""Data rows of the head that decide what the whole file proves (number format, DataWeb data type)."""
 CHUNK_BYTES = 8 << 20
 """Bytes of CSV per chunk (a chunk ends at the first record boundary after this many bytes)."""
 MAX_RECORD = 1 << 26
@@ -85,8 +87,16 @@ class Head:
     def head_rows(self) -> list[list[str]]:
         """The data rows in the head (the last, perhaps cut, line left out), split on the delimiter."""
         lines = _LINE_BREAK.split(self.head)
-        rows = lines[self.header_line : None if self.complete else -1]
-        return [cells for cells in csv.reader(rows, delimiter=self.delimiter or ",") if cells]
+        rows = lines[self.header_line : None if self.complete else -1][:HEAD_ROWS]
+        out = []
+        for line in rows:
+            try:
+                cells = next(csv.reader([line], delimiter=self.delimiter or ","), [])
+            except csv.Error:  # a huge cell, or a quote that closes on a later line
+                continue
+            if cells:
+                out.append(cells)
+        return out
 
 
 def _open_head(path: Path) -> tuple[bytes, bool, int]:
@@ -517,15 +527,16 @@ def line_count(data) -> int:
     return ends + (array[-1] not in (10, 13))
 
 
-def record_lines(data, quoted: bool) -> tuple[np.ndarray, int]:
-    """(the 1-based line, within ``data``, on which each non-empty record starts; the lines in ``data``).
+def record_lines(data, quoted: bool) -> tuple[np.ndarray, int, int]:
+    """(the 1-based line, within ``data``, on which each non-empty record starts; the lines in ``data``;
+    the empty lines among them, which pyarrow skips).
 
-    A record starts at a line start outside quotes; empty lines (which pyarrow skips) are not records.
+    A record starts at a line start outside quotes; an empty line outside quotes is no record.
     """
     array = np.frombuffer(data, dtype=np.uint8)
     n = len(array)
     if not n:
-        return np.zeros(0, dtype=np.int64), 0
+        return np.zeros(0, dtype=np.int64), 0, 0
     newline, carriage = array == 10, array == 13
     end = newline.copy()  # the last byte of each line end
     if carriage.any():
@@ -535,23 +546,23 @@ def record_lines(data, quoted: bool) -> tuple[np.ndarray, int]:
     start = np.empty(n, dtype=bool)  # bytes that begin a line
     start[0] = True
     start[1:] = end[:-1]
-    candidate = start & ~terminator
     if quoted:
         parity = np.bitwise_xor.accumulate((array == 34).view(np.uint8))
         outside = np.empty(n, dtype=bool)
         outside[0] = True
         outside[1:] = parity[:-1] == 0
-        candidate &= outside
-    starts = np.flatnonzero(candidate)
+        start &= outside
+    empty = int(np.count_nonzero(start & terminator))
+    starts = np.flatnonzero(start & ~terminator)
     lines = int(np.count_nonzero(end)) + (not end[-1])
     if not len(starts):
-        return np.zeros(0, dtype=np.int64), lines
+        return np.zeros(0, dtype=np.int64), lines, empty
     before_first = int(np.count_nonzero(end[: starts[0]]))
     between = np.add.reduceat(end.view(np.uint8), starts, dtype=np.int64)[:-1]
     line = np.empty(len(starts), dtype=np.int64)
     line[0] = before_first + 1
     line[1:] = before_first + 1 + np.cumsum(between)
-    return line, lines
+    return line, lines, empty
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

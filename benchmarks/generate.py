@@ -4,10 +4,19 @@ The shape of a Census HTS10 × partner × month extract: the 18,650 real 2024 HT
 data (leading zeros and all), every partner of the bundled country table with Zipf-skewed shares,
 12 monthly periods and lognormal values. The same (rows, seed) always gives byte-identical files.
 
-    python benchmarks/generate.py --rows 1000000 --out benchmarks/data
+    python benchmarks/generate.py --rows 1000000 --out benchmarks/data [--variant dirty|duplicates]
 
 Rows are written in blocks of at most 1M, so memory stays flat whatever the size. (partner, hs, period)
 keys are unique (no duplicate rows), as in a real extract; up to about 51M rows fit the key space.
+
+Two variants of the CSV file test the reader on what real extracts hold (issue 12):
+
+``dirty``
+    the same rows, but one row in 1,000 (0.1 %, spread evenly) has a value cell that must be rejected:
+    a negative amount, text, a blank cell or a suppressed value ``(D)``, in turn;
+``duplicates``
+    30 % of the rows repeat the (partner, hs, period) key of another row nearby (rows 0-2 of every ten
+    take the keys of rows 3-5), as when an extract splits a key over districts or ports: they are summed.
 """
 
 from __future__ import annotations
@@ -40,7 +49,15 @@ def universe() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return partners, weights / weights.sum(), codes
 
 
-def block(rng: np.random.Generator, start: int, size: int, partners, weights, codes) -> pa.Table:
+VARIANTS = ("clean", "dirty", "duplicates")
+BAD_VALUES = ("-1234", "about 2 million", "", "(D)")
+"""The dirty variant's bad value cells, in turn: negative, text, blank, suppressed."""
+DIRTY_EVERY = 1000
+
+
+def block(
+    rng: np.random.Generator, start: int, size: int, partners, weights, codes, variant: str = "clean"
+) -> pa.Table:
     """Rows ``start``…``start+size``: distinct (partner, code, month) keys, lognormal values (USD).
 
     Keys walk a fixed pseudo-random permutation of the key space (i → a·i + b mod N with a coprime to N),
@@ -51,13 +68,16 @@ def block(rng: np.random.Generator, start: int, size: int, partners, weights, co
     a = 2_654_435_761 % space
     while np.gcd(a, space) != 1:
         a += 1
-    index = (a * np.arange(start, start + size, dtype=np.int64) + 97) % space
+    row = np.arange(start, start + size, dtype=np.int64)
+    if variant == "duplicates":  # rows 0-2 of every ten take the keys of rows 3-5
+        row = np.where(row % 10 < 3, row + 3, row)
+    index = (a * row + 97) % space
     month, rest = index % 12, index // 12
     code, partner = rest % len(codes), rest // len(codes)
     scale = weights[partner] * len(partners)
     value = np.round(rng.lognormal(mean=11.0, sigma=2.0, size=size) * scale, 0) + 1.0
     months = np.array([f"2024-{m:02d}" for m in range(1, 13)])
-    return pa.table(
+    table = pa.table(
         {
             "partner": pa.array(partners[partner].astype(str)),
             "hs": pa.array(codes[code].astype(str)),
@@ -66,28 +86,40 @@ def block(rng: np.random.Generator, start: int, size: int, partners, weights, co
         },
         schema=SCHEMA,
     )
+    if variant != "dirty":
+        return table
+    text = np.array(table.column("value_usd").cast(pa.string()).to_pylist(), dtype=object)
+    bad = np.flatnonzero((np.arange(start, start + size) % DIRTY_EVERY) == DIRTY_EVERY // 2)
+    text[bad] = np.array(BAD_VALUES, dtype=object)[((start + bad) // DIRTY_EVERY) % len(BAD_VALUES)]
+    return table.set_column(3, "value_usd", pa.array(text, pa.string()))
 
 
-def generate(rows: int, out: Path, seed: int = 2024) -> tuple[Path, Path]:
-    """Write ``flows_<rows>.csv`` and ``flows_<rows>.parquet`` into ``out`` (skipped if present)."""
+def generate(rows: int, out: Path, seed: int = 2024, variant: str = "clean") -> tuple[Path, Path | None]:
+    """Write ``flows_<rows>.csv`` and ``flows_<rows>.parquet`` into ``out`` (skipped if present); the
+    variants write ``flows_<rows>_<variant>.csv`` only (and return None for the Parquet file)."""
     out.mkdir(parents=True, exist_ok=True)
-    csv_path, parquet_path = out / f"flows_{rows}.csv", out / f"flows_{rows}.parquet"
-    if csv_path.exists() and parquet_path.exists():
-        return csv_path, parquet_path
+    suffix = "" if variant == "clean" else f"_{variant}"
+    csv_path, parquet_path = out / f"flows_{rows}{suffix}.csv", out / f"flows_{rows}.parquet"
+    if csv_path.exists() and (variant != "clean" or parquet_path.exists()):
+        return csv_path, parquet_path if variant == "clean" else None
     partners, weights, codes = universe()
     if rows > len(partners) * len(codes) * 12:
         raise SystemExit(f"at most {len(partners) * len(codes) * 12:,} distinct rows in this key space")
     rng = np.random.default_rng(seed)
     plain = pacsv.WriteOptions(quoting_style="none")  # as most exports look: no quotes around codes
-    with (
-        pacsv.CSVWriter(csv_path, SCHEMA, write_options=plain) as csv_writer,
-        pq.ParquetWriter(parquet_path, SCHEMA, compression="zstd") as pq_writer,
-    ):
-        for start in range(0, rows, BLOCK):
-            table = block(rng, start, min(BLOCK, rows - start), partners, weights, codes)
-            csv_writer.write_table(table)
-            pq_writer.write_table(table)
-    return csv_path, parquet_path
+    schema = SCHEMA if variant != "dirty" else SCHEMA.set(3, pa.field("value_usd", pa.string()))
+    with pacsv.CSVWriter(csv_path, schema, write_options=plain) as csv_writer:
+        parquet = pq.ParquetWriter(parquet_path, SCHEMA, compression="zstd") if variant == "clean" else None
+        try:
+            for start in range(0, rows, BLOCK):
+                table = block(rng, start, min(BLOCK, rows - start), partners, weights, codes, variant)
+                csv_writer.write_table(table)
+                if parquet is not None:
+                    parquet.write_table(table)
+        finally:
+            if parquet is not None:
+                parquet.close()
+    return csv_path, parquet_path if variant == "clean" else None
 
 
 def main() -> None:
@@ -95,9 +127,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--variant", choices=VARIANTS, default="clean")
     args = parser.parse_args()
-    for path in generate(args.rows, args.out, args.seed):
-        print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB)")
+    for path in generate(args.rows, args.out, args.seed, args.variant):
+        if path is not None:
+            print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -428,12 +428,7 @@ def layout(
         how = f"auto-detected from {why}"
     else:
         how = f"chosen with --source {source}"
-    head = pd.DataFrame(
-        [(row + [""] * len(renamed))[: len(renamed)] for row in head_rows or []], columns=renamed
-    )
-    head = (
-        head.astype(object) if len(head) else pd.DataFrame({c: pd.Series([], dtype=object) for c in renamed})
-    )
+    head = [(row + [""] * len(renamed))[: len(renamed)] for row in head_rows or []]
     maker = {
         "canonical": _canonical_layout,
         "census": _us_layout,
@@ -468,7 +463,7 @@ def _mark(
 # ----------------------------------------------------------------------------------------- canonical
 
 
-def _canonical_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+def _canonical_layout(path, names: list[str], source: str, how: str, rows: list[list[str]]) -> Layout:
     columns = _Columns(names)
     name = {field: columns.pick([field]) for field in FIELDS}
     if not all(name[field] for field in REQUIRED):
@@ -487,8 +482,9 @@ def _canonical_layout(path, names: list[str], source: str, how: str, head: pd.Da
 # ------------------------------------------------------------------------------------ Census, DataWeb
 
 
-def _us_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+def _us_layout(path, names: list[str], source: str, how: str, rows: list[list[str]]) -> Layout:
     columns = _Columns(names)
+    head = pd.DataFrame({n: pd.Series([r[i] for r in rows], dtype=object) for i, n in enumerate(names)})
     pick = {field: columns.pick(aliases) for field, aliases in US_COLUMNS.items()}
     partner_col = pick["partner_code"] or pick["partner"]
     used = {c for c in pick.values() if c}
@@ -689,7 +685,7 @@ def _row_keys(frame: pd.DataFrame, columns: list[str], rows: np.ndarray, suffix:
 # -------------------------------------------------------------------------------------------- Comtrade
 
 
-def _comtrade_layout(path, names: list[str], source: str, how: str, head: pd.DataFrame) -> Layout:
+def _comtrade_layout(path, names: list[str], source: str, how: str, rows: list[list[str]]) -> Layout:
     columns = _Columns(names)
     pick = {field: columns.pick(aliases) for field, aliases in COMTRADE_COLUMNS.items()}
     missing = [f for f in ("hs", "value_usd") if pick[f] is None]

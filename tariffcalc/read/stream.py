@@ -1030,11 +1030,9 @@ class Sums:
     and the counts a file report needs. ``line`` is the line before the first piece (the header's)."""
 
     def __init__(self, line: int, wide: bool = False):
-        self.capacity = (256, 1 << 15)  # zero pages cost nothing until touched
+        self.capacity = (0, 0)  # laid out by the first rows (see _grow)
         self.value = np.zeros(self.capacity)
-        self.count = np.zeros(
-            (16, self.capacity[0] * self.capacity[1]), dtype=np.uint32 if wide else np.uint8
-        )
+        self.count = np.zeros((16, 0), dtype=np.uint32 if wide else np.uint8)
         self.line = line
         self.rows = 0
         self.flow_rows = 0
@@ -1104,17 +1102,21 @@ class Sums:
         self.rows += len(value)
 
     def _grow(self, needed: tuple[int, int]) -> None:
-        """Re-lay the grids for more partners or codes (rare: capacity doubles)."""
-        new = tuple(
-            max(have, 1 << int(np.ceil(np.log2(want))))
-            for have, want in zip(self.capacity, needed, strict=True)
+        """Lay the grids out for more partners or codes: room for 256 partners and a quarter more codes
+        than needed (the first piece of a file brings most of them), rounded to 1,024. Zero pages cost
+        nothing until touched, but every page a row touches is zeroed: a grid no larger than needed is
+        faster to fill. Growing later copies the grids (rare)."""
+        new = (
+            max(self.capacity[0], needed[0], 256),
+            max(self.capacity[1], -(-needed[1] * 5 // 4 // 1024) * 1024),
         )
         value = np.zeros(new)
         value[: self.capacity[0], : self.capacity[1]] = self.value
         count = np.zeros((self.count.shape[0], new[0] * new[1]), self.count.dtype)
-        count.reshape(-1, *new)[:, : self.capacity[0], : self.capacity[1]] = self.count.reshape(
-            -1, *self.capacity
-        )
+        if self.count.size:
+            count.reshape(-1, *new)[:, : self.capacity[0], : self.capacity[1]] = self.count.reshape(
+                self.count.shape[0], *self.capacity
+            )
         self.value, self.count, self.capacity = value, count, new
 
     def _held(self, part: Part, base: int, remap) -> None:
@@ -1165,36 +1167,35 @@ class Sums:
         )
         return rows.drop(columns=[c for c in _HELD if c in rows.columns])
 
-    def finish(self, lookups: Lookups) -> Found:
-        """The pair totals, and what the second pass must reject."""
+    def finish(self, lookups: Lookups, keys: bool = False) -> Found:
+        """The pair totals, and what the second pass must reject (the repeated keys themselves only with
+        ``keys``: ``duplicates="reject"``)."""
         partners = np.array(lookups.partner.values, dtype=object)
         codes = np.array(lookups.code.values, dtype=object)
-        periods = len(lookups.period.values)
-        planes = self.count.reshape(-1, *self.capacity)
-        count = planes[:periods, : len(partners), : len(codes)]
-        cell_rows = (
-            count.sum(axis=0, dtype=np.uint32)
-            if periods
-            else np.zeros((len(partners), len(codes)), np.uint32)
-        )
-        wrapped = int(cell_rows.sum(dtype=np.int64)) != self.rows
+        used = (min(len(partners), self.capacity[0]), min(len(codes), self.capacity[1]))
+        planes = self.count.reshape(self.count.shape[0], *self.capacity)
+        planes = planes[: len(lookups.period.values), : used[0], : used[1]]
+        cell_rows = np.zeros((len(partners), len(codes)), dtype=np.uint32)
+        rows_of = cell_rows[: used[0], : used[1]]
         repeated_keys = repeated_rows = 0
-        repeated = []
-        seen_periods = []
-        for t in range(periods):
-            plane = count[t]
-            if not plane.any():
+        repeated, seen_periods = [], []
+        for t, plane in enumerate(planes):  # one period at a time: no temporary as large as all of them
+            top = int(plane.max()) if plane.size else 0
+            if not top:
                 continue
             seen_periods.append(lookups.period.values[t])
-            many = plane >= 2
-            if many.any():
-                repeated_keys += int(many.sum())
+            rows_of += plane
+            if top >= 2:
+                many = plane >= 2
+                repeated_keys += int(np.count_nonzero(many))
                 repeated_rows += int(plane[many].sum(dtype=np.int64))
-                pi, ci = np.nonzero(many)
-                repeated.append(
-                    (pi.astype(np.int64) << _KEY_PARTNER) | (ci.astype(np.int64) << _KEY_CODE) | t
-                )
-        subtotals, parents = _subtotals(count, list(codes))
+                if keys:
+                    pi, ci = np.nonzero(many)
+                    repeated.append(
+                        (pi.astype(np.int64) << _KEY_PARTNER) | (ci.astype(np.int64) << _KEY_CODE) | t
+                    )
+        wrapped = int(cell_rows.sum(dtype=np.int64)) != self.rows
+        subtotals, parents = _subtotals(planes, list(codes))
         present = cell_rows > 0
         used_partners = np.flatnonzero(present.any(axis=1))
         used_codes = np.flatnonzero(present.any(axis=0))
@@ -1222,21 +1223,35 @@ class Sums:
 def _subtotals(count: np.ndarray, codes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Keys of subtotal rows (a code beside finer codes of the same partner and period) and, by length,
     each code's prefix of that length among ``codes`` (-1 for none)."""
-    index = {code: i for i, code in enumerate(codes)}
+    texts = pa.array(codes, pa.string())
+    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False)
     parents: dict[int, np.ndarray] = {}
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for i, code in enumerate(codes):
-        for k in range(2, len(code), 2):
-            j = index.get(code[:k])
-            if j is not None:
-                parents.setdefault(k, np.full(len(codes), -1, dtype=np.intp))[i] = j
-                children[j].append(i)
+    edges = []
+    for k in (2, 4, 6, 8):
+        longer = np.flatnonzero(lengths > k)
+        if not len(longer):
+            continue
+        prefixes = pc.utf8_slice_codeunits(texts.take(pa.array(longer)), 0, k)
+        at = pc.index_in(prefixes, value_set=texts).fill_null(-1).to_numpy().astype(np.intp)
+        hit = at >= 0
+        if hit.any():
+            parents[k] = np.full(len(codes), -1, dtype=np.intp)
+            parents[k][longer[hit]] = at[hit]
+            edges.append(np.stack([longer[hit], at[hit]]))
     keys = []
-    for parent, kids in children.items():
-        both = (count[:, :, parent] > 0) & (count[:, :, kids] > 0).any(axis=2)
-        if both.any():
-            tt, pp = np.nonzero(both)
-            keys.append((pp.astype(np.int64) << _KEY_PARTNER) | (np.int64(parent) << _KEY_CODE) | tt)
+    if edges:
+        child, parent = np.concatenate(edges, axis=1)
+        inside = (child < count.shape[2]) & (parent < count.shape[2])  # codes with rows in the grid
+        child, parent = child[inside], parent[inside]
+        order = np.argsort(parent, kind="stable")
+        child, parent = child[order], parent[order]
+        starts = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]]) if len(parent) else []
+        for start, end in zip(starts, [*starts[1:], len(parent)], strict=True):
+            one = int(parent[start])
+            both = (count[:, :, one] > 0) & (count[:, :, child[start:end]] > 0).any(axis=2)
+            if both.any():
+                tt, pp = np.nonzero(both)
+                keys.append((pp.astype(np.int64) << _KEY_PARTNER) | (np.int64(one) << _KEY_CODE) | tt)
     return (np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)), parents
 
 
@@ -1339,14 +1354,15 @@ def read_input(
     plan_ = planned or plan(source, options)
     lookups = Lookups(plan_)
     digest = hashlib.sha256() if plan_.head is not None else None
+    reject = options.duplicates == "reject"
     sums = engine(plan_, lookups, None, digest, progress, False)
-    found = sums.finish(lookups)
+    found = sums.finish(lookups, reject)
     wide = found.wrapped
     if wide:  # a key with more than 255 rows: count again with wider counters
         sums = engine(plan_, lookups, None, None, progress, True)
-        found = sums.finish(lookups)
+        found = sums.finish(lookups, reject)
     passes, first = 1, found.totals
-    repeated = found.repeated if options.duplicates == "reject" else np.zeros(0, np.int64)
+    repeated = found.repeated
     if len(found.subtotals) or len(repeated):
         held = Held(found.subtotals, repeated, found.parents, plan_.layout.key_extras)
         sums = engine(plan_, lookups, held, None, progress, wide)

@@ -88,11 +88,15 @@ class Head:
         """The data rows in the head (the last, perhaps cut, line left out), split on the delimiter."""
         lines = _LINE_BREAK.split(self.head)
         rows = lines[self.header_line : None if self.complete else -1][:HEAD_ROWS]
+        try:
+            return [cells for cells in csv.reader(rows, delimiter=self.delimiter or ",") if cells]
+        except csv.Error:  # a huge cell: read the lines one by one, leaving such lines out
+            pass
         out = []
         for line in rows:
             try:
                 cells = next(csv.reader([line], delimiter=self.delimiter or ","), [])
-            except csv.Error:  # a huge cell, or a quote that closes on a later line
+            except csv.Error:
                 continue
             if cells:
                 out.append(cells)
@@ -294,8 +298,12 @@ def inspect(path: Path, header_hint: Callable[[list[str]], int] | None = None) -
     index, delimiter, cells = _find_header(path, head.head, header_hint or (lambda cells: 0))
     head.header_line, head.delimiter = index + 1, delimiter
     head.names = unique_names(path, cells, index + 1)
-    ends = [m.end() for m in _LINE_BREAK.finditer(raw.decode("latin-1"))]  # byte offsets of line ends
-    head.data_offset = bom + (ends[index] if index < len(ends) else len(raw))
+    header_end = len(raw)  # the byte offset after the header's line end
+    for number, match in enumerate(_LINE_BREAK.finditer(raw.decode("latin-1"))):
+        if number == index:
+            header_end = match.end()
+            break
+    head.data_offset = bom + header_end
     head.terminator = b"\r" if b"\r" in raw and b"\n" not in raw else b"\n"
     return head
 
@@ -538,6 +546,18 @@ def record_lines(data, quoted: bool) -> tuple[np.ndarray, int, int]:
     if not n:
         return np.zeros(0, dtype=np.int64), 0, 0
     newline, carriage = array == 10, array == 13
+    if not quoted and not carriage.any():  # the usual case, one pass over the lines: LF only, no quotes
+        ends = np.flatnonzero(newline)
+        starts = np.empty(len(ends) + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends + 1
+        lengths = np.empty(len(starts), dtype=np.int64)
+        lengths[:-1] = ends - starts[:-1]
+        lengths[-1] = n - starts[-1]
+        if lengths[-1] == 0:  # the chunk ends with a line end: no line after it
+            lengths = lengths[:-1]
+        line = np.flatnonzero(lengths > 0) + 1
+        return line, len(lengths), int(np.count_nonzero(lengths == 0))
     end = newline.copy()  # the last byte of each line end
     if carriage.any():
         end[:-1] |= carriage[:-1] & ~newline[1:]

@@ -1,10 +1,11 @@
-"""Source adapters: read trade-flow files of every supported kind into one canonical shape.
+"""Reading flows: every input, in chunks, through one set of validators.
 
-``tables`` reads the bytes of a file (CSV in any common encoding and delimiter, gzip, Parquet) into text
-columns with the physical line of every row; ``cells`` reads the cells (money, HS codes, periods, country
-names and codes); ``adapters`` recognises the layout (canonical, US Census, USITC DataWeb, UN Comtrade)
-and maps it onto the canonical fields. Validation, the rejects ledger and reconciliation are in
-:mod:`tariffcalc.read.flows`, the entry point.
+``tables`` reads the bytes of a file a chunk at a time (CSV in any common encoding, delimiter and line
+end, gzip with a cap on its decompressed size, Parquet), ``cells`` holds the per-value validators (money,
+HS codes, periods, partner names and codes, reporters), ``adapters`` recognises the layout (canonical, US
+Census, USITC DataWeb, UN Comtrade) and maps each chunk onto the canonical fields, ``stream`` is the one
+reader that applies them to every chunk and sums what it accepts, and ``flows`` is the entry point
+(:func:`tariffcalc.read.flows.load_flows`): flow tables, the rejects ledger and the reconciliation.
 """
 
 SOURCES = ("auto", "canonical", "census", "dataweb", "comtrade")

@@ -32,47 +32,6 @@ MAX_VALUE_USD = 1e15
 """Largest credible value of one flow row (USD): world merchandise trade is about 2.5e13 a year."""
 
 
-@dataclasses.dataclass
-class Distinct:
-    """A column read once per distinct cell.
-
-    ``ids`` maps each row to its distinct cell; per distinct cell, ``raw`` is the cell as text, ``value``
-    the clean value, ``kind`` the problem ("" when the cell is fine) and ``reason`` the problem in words.
-    """
-
-    ids: np.ndarray
-    raw: np.ndarray
-    value: np.ndarray
-    kind: np.ndarray
-    reason: np.ndarray
-
-    @classmethod
-    def read(cls, column: pd.Series, one: Callable[[str], tuple[str, str, str]]) -> Distinct:
-        """Apply ``one`` (text → (value, kind, reason)) to each distinct cell of ``column``."""
-        ids, uniques = pd.factorize(column, use_na_sentinel=False)
-        raw = np.array([as_text(u) for u in uniques], dtype=object)
-        results = [one(t) for t in raw]
-        value, kind, reason = (np.array([r[i] for r in results], dtype=object) for i in range(3))
-        return cls(ids.astype(np.int64), raw, value, kind, reason)
-
-    def rows(self, name: str) -> np.ndarray:
-        """Per-row array of ``raw``, ``value``, ``kind`` or ``reason``."""
-        return getattr(self, name)[self.ids]
-
-    def take(self, index: np.ndarray) -> Distinct:
-        """The same distinct cells for the rows ``index`` (e.g. a wide table's rows turned long)."""
-        return dataclasses.replace(self, ids=self.ids[index])
-
-    def key(self) -> np.ndarray:
-        """Per row, an integer identifying its clean value (two spellings of one code share a key)."""
-        return pd.factorize(self.value)[0][self.ids] if len(self.value) else self.ids
-
-    @property
-    def unchanged(self) -> bool:
-        """True when every clean value is its raw cell (the column can be used as it is)."""
-        return bool(np.array_equal(self.raw, self.value))
-
-
 class Lookup:
     """A judge applied to whole columns: each distinct text is judged once, then looked up (thread-safe).
 
@@ -310,26 +269,6 @@ def money(column: pa.Array | pa.ChunkedArray, style: str = POINT) -> tuple[np.nd
         value[rows] = np.array([v for v, _ in parsed], dtype=float)[which]
         kind[rows] = np.array([MONEY_KINDS.index(k) for _, k in parsed], dtype=np.uint8)[which]
     return value, kind
-
-
-def read_money(
-    cells: pd.Series, delimiter: str = ",", style: str | None = None
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Amounts of a pandas column: (values, kinds as text, the number format used: ``style``, or the one
-    the cells prove, else the delimiter's custom). See :func:`money`."""
-    if pd.api.types.is_float_dtype(cells.dtype) or pd.api.types.is_integer_dtype(cells.dtype):
-        column = pa.array(cells.to_numpy(dtype=float, na_value=np.nan), from_pandas=True)
-    else:
-        column = as_strings(cells.tolist())
-    if style is None:
-        texts = (
-            [t for t in pc.unique(column).to_pylist() if isinstance(t, str) and "," in t]
-            if len(cells)
-            else []
-        )
-        style = number_style(texts[:1000], delimiter)
-    value, kind = money(column, style)
-    return value, np.array(MONEY_KINDS, dtype=object)[kind], style
 
 
 # ------------------------------------------------------------------------------------------------ codes

@@ -39,6 +39,8 @@ HEAD_ROWS = 10_000
 """Data rows of the head that decide what the whole file proves (number format, DataWeb data type)."""
 CHUNK_BYTES = 8 << 20
 """Bytes of CSV per chunk (a chunk ends at the first record boundary after this many bytes)."""
+FAST_BLOCK = 1 << 20
+"""Bytes pyarrow parses at once in a fast attempt (see :func:`parse`)."""
 MAX_RECORD = 1 << 26
 """Longest record (64 MiB): a chunk that cannot end within this many bytes is refused."""
 GZIP_RATIO = 100
@@ -504,9 +506,12 @@ def parse(
 
     columns = include or names
     wanted = {c: (types or {}).get(c, pa.string()) for c in columns}
+    # the fast attempt is parsed in blocks of 1 MiB, so that a chunk it cannot take (blank lines, text
+    # amounts) fails in its first block; the full reading takes the chunk in one block
+    block = len(data) + 1 if invalid is not None else min(len(data) + 1, FAST_BLOCK)
     return pacsv.read_csv(
         pa.py_buffer(data),
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,
             newlines_in_values=quoted,
@@ -545,24 +550,16 @@ def record_lines(data, quoted: bool) -> tuple[np.ndarray, int, int]:
     n = len(array)
     if not n:
         return np.zeros(0, dtype=np.int64), 0, 0
-    newline, carriage = array == 10, array == 13
-    if not quoted and not carriage.any():  # the usual case, one pass over the lines: LF only, no quotes
-        ends = np.flatnonzero(newline)
-        starts = np.empty(len(ends) + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = ends + 1
-        lengths = np.empty(len(starts), dtype=np.int64)
-        lengths[:-1] = ends - starts[:-1]
-        lengths[-1] = n - starts[-1]
-        if lengths[-1] == 0:  # the chunk ends with a line end: no line after it
-            lengths = lengths[:-1]
-        line = np.flatnonzero(lengths > 0) + 1
-        return line, len(lengths), int(np.count_nonzero(lengths == 0))
-    end = newline.copy()  # the last byte of each line end
+    newline = array == 10
+    carriage = array == 13
     if carriage.any():
+        end = newline.copy()  # the last byte of each line end
         end[:-1] |= carriage[:-1] & ~newline[1:]
         end[-1] |= carriage[-1]
-    terminator = newline | carriage
+        terminator = newline | carriage
+    else:  # LF alone: no more arrays as large as the chunk than needed
+        end = terminator = newline
+    del carriage
     start = np.empty(n, dtype=bool)  # bytes that begin a line
     start[0] = True
     start[1:] = end[:-1]

@@ -50,11 +50,6 @@ class ModelError(TariffcalcError):
     """A response-model input or parameter is invalid (the message names it and the accepted values)."""
 
 
-class NotClean(ValueError):
-    """Internal signal of the streaming reader: a chunk needs the careful reader (the message says the
-    first thing found wrong). Never reaches a user."""
-
-
 _OS_REASONS = {
     errno.EACCES: "permission denied: check its permissions",
     errno.EPERM: "operation not permitted: check its permissions",

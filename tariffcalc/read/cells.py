@@ -248,15 +248,11 @@ def money(column: pa.Array | pa.ChunkedArray, style: str = POINT) -> tuple[np.nd
         column = as_strings(column.to_pylist())
     if column.null_count:
         column = column.fill_null("")
-    value = None
-    if style == POINT:
-        try:
-            value = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
-            slow = ~np.isfinite(value)
-        except pa.ArrowInvalid:
-            value = None
-    if value is None:
-        plain = _plain(column, dot=style == POINT)
+    plain = _plain(column, dot=style == POINT)
+    if plain.all():
+        value = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
+        slow = ~np.isfinite(value)
+    else:  # cells that are not plain numbers are read as "0" here, and by _number below
         safe = pc.if_else(pa.array(plain), column, pa.scalar("0", pa.string()))
         value = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
         slow = ~plain | ~np.isfinite(value)

@@ -513,17 +513,22 @@ def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tabl
             table = tables.parse(data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid)
         except pa.ArrowInvalid as exc:
             raise FlowsError(f"{plan.path}: not a well-formed CSV file ({exc}).") from None
-        starts, lines, empty = tables.record_lines(data, piece.quoted)
         records = table.num_rows + len(invalid.number)
+        starts, lines, empty = tables.record_lines(data, piece.quoted, records)
         if len(starts) != records:  # cannot happen: pyarrow and the line map agree on records
             starts = np.arange(1, records + 1, dtype=np.int64)
         bad = np.zeros(records, dtype=bool)
         bad[np.array(invalid.number, dtype=np.int64) - 1] = True
         invalid.line = starts[bad]
         line = starts[~bad]
-        blank = np.ones(table.num_rows, dtype=bool)
-        for column in table.columns:
-            blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+        blank = np.zeros(table.num_rows, dtype=bool)  # rows whose cells are all empty (",,,")
+        maybe = np.flatnonzero(pc.equal(table.columns[-1], "").to_numpy(zero_copy_only=False))
+        if len(maybe):
+            few = table.take(pa.array(maybe))
+            empty_cells = np.ones(len(maybe), dtype=bool)
+            for column in few.columns:
+                empty_cells &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+            blank[maybe[empty_cells]] = True
         if blank.any():
             table = table.filter(pa.array(~blank))
             line = line[~blank]
@@ -562,7 +567,7 @@ class _Fields:
 
 def _arrow(column) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks()
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if isinstance(column, pa.Array):
         return column
     values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) else column
@@ -814,7 +819,7 @@ def _column_texts(table: pa.Table, fields: _Fields, name: str, rows: np.ndarray)
     if not len(rows):
         return np.zeros(0, dtype=object)
     if fields.adapted is None:
-        return _texts(_arrow(table.column(name)), rows)
+        return _texts(table.column(name), rows)
     adapted = fields.adapted
     return np.array([cells.as_text(v) for v in adapted.frame[name].iloc[adapted.src[rows]]], dtype=object)
 

@@ -158,6 +158,15 @@ def test_subtotals_are_found_across_chunks_with_the_line_of_a_finer_row(tmp_path
     assert result.sums.rejected_value == 10.0 and result.passes == 2
 
 
+def test_a_finer_code_seen_only_on_rejected_rows_makes_no_subtotal(tmp_path):
+    """0101210010 is a valid code of a rejected row (unknown partner): 0101 is no subtotal (found by
+    Hypothesis: the code had an id but no place in the grids)."""
+    path = write(tmp_path, HEADER + "CHN,0101,2024,5\nXXX,0101210010,2024,5\n")
+    result = read(path)
+    assert totals(result.totals) == {("CHN", "0101"): 5.0}
+    assert [kind for _, kind, _ in ledger(result)] == ["unknown_partner"]
+
+
 def test_grows_past_its_initial_capacity(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "CHUNK_BYTES", 4096)
     codes = [f"{i:06d}" for i in range(10_000, 45_000)]  # 35,000 codes > 32,768 columns

@@ -1250,8 +1250,8 @@ def _subtotals(count: np.ndarray, codes: list[str]) -> tuple[np.ndarray, dict[in
         child, parent = child[inside], parent[inside]
         order = np.argsort(parent, kind="stable")
         child, parent = child[order], parent[order]
-        starts = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]]) if len(parent) else []
-        for start, end in zip(starts, [*starts[1:], len(parent)], strict=True):
+        starts = list(np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])) if len(parent) else []
+        for start, end in zip(starts, [*starts[1:], len(parent)][: len(starts)], strict=True):
             one = int(parent[start])
             both = (count[:, :, one] > 0) & (count[:, :, child[start:end]] > 0).any(axis=2)
             if both.any():

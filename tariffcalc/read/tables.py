@@ -355,22 +355,30 @@ def _boundary(buffer, start: int, stop: int, parity: int, terminator: bytes) -> 
     """The first record boundary at or after ``start`` (an offset just after a line end outside quotes), or
     -1 if there is none before ``stop``. ``parity`` is the number of quotes before ``start`` modulo 2,
     counted from the start of the chunk (always a record boundary). A file whose head ends its lines with
-    CR alone is cut at CRs, any other at LFs (which end a line however the file ends its lines)."""
+    CR alone is cut at CRs, any other at LFs (which end a line however the file ends its lines). Quotes
+    and line ends are found with ``find`` (memchr), so an unclosed quote costs one scan, not one per line."""
     position = start
     while True:
+        if parity:  # inside quotes: only the closing quote matters
+            quote = buffer.find(b'"', position, stop)
+            if quote < 0:
+                return -1
+            position, parity = quote + 1, 0
+            continue
         end = buffer.find(terminator, position, stop)
         if end < 0:
             return -1
+        quote = buffer.find(b'"', position, end)
+        if quote >= 0:  # a quote opens before the line ends
+            position, parity = quote + 1, 1
+            continue
         end += 1
         if terminator == b"\r":
             if end >= stop:
                 return -1  # a LF may follow this CR
             if buffer[end : end + 1] == b"\n":
                 end += 1
-        parity ^= _quotes(buffer[position:end]) & 1
-        position = end
-        if not parity:
-            return end
+        return end
 
 
 def _too_long(path: Path) -> FlowsError:

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from tariffcalc.app import api
 from tariffcalc.app.cli import cli
 from tariffcalc.errors import OutputError, ScenarioError
+from tariffcalc.read.flows import load_flows
 from tariffcalc.report import bundle
 from tariffcalc.rules.scenario import MAX_EXTENDS, load_scenario
 from tariffcalc.util import files
@@ -326,14 +327,16 @@ def scheduler():
 
 
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
-def test_dask_reads_a_file_without_periods_and_refuses_overlapping_ones(small, scheduler):
+def test_dask_reads_a_file_without_periods_and_notes_overlapping_ones(small, scheduler):
+    """Dask runs the local reader's chunk function: the same sums and the same note as the local engine."""
     from tariffcalc.engine import dask_engine
-    from tariffcalc.errors import FlowsError
 
     flowset = dask_engine.load_flows([small["flows"]], scheduler=scheduler)
     assert flowset.flows["value_usd"].sum() == 1500
-    with pytest.raises(FlowsError, match="overlapping periods of one partner and product"):
-        dask_engine.load_flows([HOSTILE / "overlapping_periods.csv"], scheduler=scheduler)
+    overlapping = dask_engine.load_flows([HOSTILE / "overlapping_periods.csv"], scheduler=scheduler)
+    local = load_flows([HOSTILE / "overlapping_periods.csv"], aggregate=True)
+    assert overlapping.files[0].notes == local.files[0].notes
+    assert any("overlapping periods" in note for note in overlapping.files[0].notes)
 
 
 # ------------------------------------------------------------------------------------------ the CLI

@@ -101,7 +101,7 @@ def test_float_looking_codes_are_rejected_on_every_path(tmp_path, scheduler):
 def test_float_looking_codes_fail_a_strict_run(tmp_path):
     path = write(tmp_path, "floats.csv", FLOATS)
     result = CliRunner().invoke(cli, ["run", "--flows", str(path), "--strict", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: --strict: 4 row(s) rejected ($312.00 of $313.00): {path}:2:hs: ")
     assert "malformed HS code 101210010.0" in result.stderr and "a number with decimals" in result.stderr
 
@@ -129,7 +129,7 @@ def test_period_1850_is_rejected_by_run_as_by_validate(tmp_path, scheduler):
     totals, lines = assert_paths_agree([path], scheduler)
     assert totals == {("DEU", "8703"): 7.0} and lines == [(str(path), 2, "bad_period")]
     result = CliRunner().invoke(cli, ["run", "--flows", str(path), "--strict", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1 and "period must be YYYY or YYYY-MM: 1850" in result.stderr
+    assert result.exit_code == 2 and "period must be YYYY or YYYY-MM: 1850" in result.stderr
 
 
 # ------------------------------------------------------------------------------------------ DataFrames
@@ -228,9 +228,9 @@ def test_the_same_file_given_twice_is_refused(tmp_path, how):
     result = CliRunner().invoke(
         cli, ["run", "--flows", str(path), "--flows", str(again), "--out", str(tmp_path / "o")]
     )
-    assert result.exit_code == 1 and "give each flow file once" in result.stderr
+    assert result.exit_code == 2 and "give each flow file once" in result.stderr
     checked = CliRunner().invoke(cli, ["validate", str(path), str(again)])
-    assert checked.exit_code == 1 and "give each flow file once" in checked.stdout
+    assert checked.exit_code == 2 and "give each flow file once" in checked.stdout
     different = write(tmp_path, "c.csv", HEADER + "CHN,0101,2024,6\n")  # same size, other bytes: fine
     assert load_flows([path, different]).input_value_usd == 11.0
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,7 @@ def compute(
     chosen = _scenario(scenario)
     flowset = flows if isinstance(flows, FlowSet) else _read_frame(flows, chosen.importer)
     result = duties.compute(flowset.flows, chosen, _scenario(baseline), as_of=as_of, level=level)
-    result.flowset = flowset
-    return result
+    return dataclasses.replace(result, flowset=flowset)
 
 
 def _read_frame(frame: pd.DataFrame, importer: str) -> FlowSet:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,9 @@ class Result:
     pair_code_index: np.ndarray
     """Each pair's index into ``codes`` (the distinct product codes)."""
     codes: np.ndarray
+    flowset: Any = None
+    """The reading the flows came from (a :class:`tariffcalc.read.flows.FlowSet`, with its rejects), when
+    :func:`tariffcalc.compute` read them; None for flows given as a table to this module's ``compute``."""
 
     def __repr__(self) -> str:
         totals = self.totals()

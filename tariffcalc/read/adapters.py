@@ -236,6 +236,8 @@ def merge_counts(total: dict, part: dict) -> None:
         total["other_types"][name] = (count + (have[0] if have else 0), have[1] if have else order)
     if part.get("taiwan"):
         total["taiwan"] = True
+    for name, found in part.get("comma", {}).items():
+        total.setdefault("comma", {}).setdefault(name, found)
 
 
 # -------------------------------------------------------------------------------------------- columns

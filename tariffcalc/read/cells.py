@@ -192,6 +192,26 @@ def number_style(texts: list[str], delimiter: str) -> str:
     return COMMA if delimiter == ";" else POINT
 
 
+_THOUSANDS_ONLY = re.compile(r"[-+($]*\d{1,3}(?:,\d{3})+\)?")
+
+
+def comma_evidence(column: pa.Array) -> dict[str, tuple[int, str]]:
+    """In a text column read with the decimal comma: the first cell that proves it (``2,5``: "proof")
+    and the first that the other format reads as a whole number with thousands separators (``1,500``:
+    1.5 here, 1500 there: "other"), as (row, cell); empty when the column has no such cells."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return {}
+    text = pc.utf8_trim_whitespace(column.fill_null(""))
+    out = {}
+    for name, pattern in (("proof", _COMMA_EVIDENCE), ("other", _THOUSANDS_ONLY)):
+        hits = np.flatnonzero(
+            pc.match_substring_regex(text, f"^(?:{pattern.pattern})$").to_numpy(zero_copy_only=False)
+        )
+        if len(hits):
+            out[name] = (int(hits[0]), text[int(hits[0])].as_py())
+    return out
+
+
 MONEY_KINDS = ("", "missing", "suppressed", "not_numeric")
 """Kinds of amount cells, by the codes :func:`money` returns (0: a number)."""
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tariffcalc.errors import FlowsError
-from tariffcalc.read import FIELDS, REQUIRED, SOURCES, UNITS, stream, tables
+from tariffcalc.read import FIELDS, REQUIRED, SOURCES, UNITS, cells, stream, tables
 from tariffcalc.read.stream import DUPLICATES, ISSUE_COLUMNS, REJECT_COLUMNS, PairTotals
 from tariffcalc.reference import hs
 from tariffcalc.util.hashing import sha256_file
@@ -311,6 +312,23 @@ def _reading_notes(reading: stream.Reading) -> tuple[str, ...]:
         notes.append(
             f"{totals.repeated_keys:,} (partner, hs, period) key(s) on more than one row "
             f"({totals.repeated_rows:,} rows): {what}"
+        )
+    if reading.overlapping is not None:
+        pairs, partner, code, rows = reading.overlapping
+        shown = ", ".join(f"line {line} ({period or 'no period'})" for line, period in rows)
+        notes.append(
+            f"{pairs:,} partner-product pair(s) have rows for overlapping periods, and all are added up "
+            f"(e.g. {partner} {code}: {shown}); keep one kind of period — a year or its months, each row "
+            "with its period"
+        )
+    comma = sums.counts.get("comma", {})
+    if "proof" in comma and "other" in comma:
+        (proof_line, proof), (other_line, other) = comma["proof"], comma["other"]
+        read = cells.money(pa.array([other]), cells.COMMA)[0][0]
+        notes.append(
+            f"numbers are read with a decimal comma because of {proof!r} on line {proof_line}, so {other!r} on "
+            f"line {other_line} is {read:g}, not {other.replace(',', '')}; if commas separate thousands in "
+            f"this file, correct line {proof_line}"
         )
     return tuple(notes)
 

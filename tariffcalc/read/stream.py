@@ -32,6 +32,7 @@ import concurrent.futures
 import dataclasses
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -41,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tariffcalc.errors import FlowsError, suggest
+from tariffcalc.errors import FlowsError, os_reason, suggest
 from tariffcalc.read import UNITS, adapters, cells, tables
 from tariffcalc.read.cells import MAX_VALUE_USD
 from tariffcalc.util.progress import Progress
@@ -60,6 +61,8 @@ REJECT_COLUMNS = ("source_file", "line", "reason", "value_usd_parsed")
 ISSUE_COLUMNS = ("source_file", "line", "column", "kind", "reason", "value_usd", "cell")
 VALUE_KINDS = ("", "missing", "suppressed", "not_numeric", "too_large", "negative")
 _KEY_PARTNER, _KEY_CODE = 40, 16
+_PAIR_PARTNER = 32
+"""A (partner, code) pair as one integer: partner id << 32 | code id."""
 """A (partner, code, period) key as one integer: partner id << 40 | code id << 16 | period id."""
 
 
@@ -181,7 +184,7 @@ def _dataset_plan(folder: Path, options: Options, common: dict) -> Plan:
         names = [str(n) for n in pads.dataset(folder, format="parquet", partitioning="hive").schema.names]
         first = next(pq.ParquetFile(files[0]).iter_batches(batch_size=1000), None)
     except (pa.ArrowException, OSError) as exc:
-        raise FlowsError(f"{folder}: cannot read as a Parquet dataset ({exc}).") from None
+        raise FlowsError(f"{folder} is not a Parquet dataset: {_arrow_reason(exc, str(folder))}.") from None
     names = tables.unique_names(folder, names, 1)
     partition = {str(f): partition_of(folder, f) for f in files}
     head_rows = []
@@ -194,6 +197,17 @@ def _dataset_plan(folder: Path, options: Options, common: dict) -> Plan:
     return Plan(
         str(folder), layout, _style(layout, head_rows, ""), parquet=True, partition=partition, **common
     )
+
+
+def _arrow_reason(exc: BaseException, path: str) -> str:
+    """Why pyarrow could not read ``path``, in words: a file that is not Parquet is named."""
+    text = str(exc)
+    if "magic bytes" in text or "Could not open Parquet" in text:
+        culprit = re.search(r"'([^']+\.parquet)'", text)
+        return f"{culprit.group(1) if culprit else path} is not a Parquet file (convert it, or remove it)"
+    if isinstance(exc, OSError) and exc.errno:
+        return os_reason(exc)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def frame_table(frame: pd.DataFrame) -> pa.Table:
@@ -365,13 +379,15 @@ class Lookups:
 
 @dataclasses.dataclass
 class Held:
-    """What the second pass rejects: sorted keys of subtotal rows and, with ``duplicates="reject"``, of
-    repeated keys; for each level of the subtotal codes, each code's prefix of that length (code id or -1)."""
+    """What the second pass looks for: sorted keys of subtotal rows and, with ``duplicates="reject"``, of
+    repeated keys (to reject); for each level of the subtotal codes, each code's prefix of that length
+    (code id or -1); and the (partner, code) pairs whose periods overlap (for the lines of an example)."""
 
     subtotals: np.ndarray
     repeated: np.ndarray
     parents: dict[int, np.ndarray]
     extras: list[str]
+    overlapping: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 @dataclasses.dataclass
@@ -645,6 +661,10 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
         in_subtotal = good & _isin(key, held.subtotals)
         repeated = good & _isin(key, held.repeated)
         part.held = {"finer": _finer(held, partner.ids, code.ids, t, fields.line, good)}
+        if len(held.overlapping):
+            pair = (partner.ids.astype(np.int64) << _PAIR_PARTNER) | code.ids.astype(np.int64)
+            mine = np.flatnonzero(good & ~in_subtotal & _isin(pair, held.overlapping))
+            part.held["overlapping"] = (pair[mine], fields.line[mine], t[mine])
         subtotal = in_subtotal & ~repeated  # for a repeated key, its first row decides (in Sums)
         good = good & ~subtotal & ~repeated
     keep = np.flatnonzero(good)
@@ -695,7 +715,14 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
     if plan.rows:
         part.table = _accepted(plan, lookups, table, fields, keep, partner, code, period, value)
     if fields.adapted is not None:
-        part.counts = fields.adapted.counts
+        part.counts = dict(fields.adapted.counts)
+    if plan.style == cells.COMMA and (plan.head is None or plan.head.delimiter != ";"):
+        comma = cells.comma_evidence(fields.value)
+        if comma:
+            part.counts = {
+                **part.counts,
+                "comma": {k: (int(fields.line[i]), t) for k, (i, t) in comma.items()},
+            }
         if plan.rows and fields.adapted.duties is not None:
             part.duties = fields.adapted.duties
     return part
@@ -979,6 +1006,8 @@ def _absolute_counts(counts: dict, base: int) -> dict:
     if counts.get("not_data"):
         count, line, text = counts["not_data"]
         counts = {**counts, "not_data": [count, line + base, text]}
+    if counts.get("comma"):
+        counts = {**counts, "comma": {k: (line + base, text) for k, (line, text) in counts["comma"].items()}}
     return counts
 
 
@@ -1028,6 +1057,8 @@ class Found:
     repeated: np.ndarray
     parents: dict[int, np.ndarray]
     wrapped: bool
+    overlapping: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    """(partner, code) pairs (partner id << 32 | code id) with rows for overlapping periods."""
 
 
 class Sums:
@@ -1055,6 +1086,8 @@ class Sums:
         self.tables: list[pd.DataFrame] = []
         self.duties: list[pd.Series] = []
         self.finer: dict[int, int] = {}
+        self.overlapping_pair: int | None = None
+        self.overlapping_rows: list[tuple[int, int]] = []
         self.subtotal_rows: list[pd.DataFrame] = []
         self.first: dict[tuple[int, str], int] = {}
 
@@ -1128,6 +1161,12 @@ class Sums:
         """Second pass: the first line of finer rows under subtotals, and repeated keys decided in order."""
         for key, line in part.held.get("finer", {}).items():
             self.finer[key] = min(self.finer.get(key, line + base), line + base)
+        if "overlapping" in part.held and len(self.overlapping_rows) < 3:
+            pairs, lines, periods = part.held["overlapping"]
+            if self.overlapping_pair is None and len(pairs):
+                self.overlapping_pair = int(pairs[0])  # the pair of the first such row in the file
+            mine = np.flatnonzero(pairs == self.overlapping_pair)[: 3 - len(self.overlapping_rows)]
+            self.overlapping_rows += [(int(lines[i]) + base, int(periods[i])) for i in mine]
         if "subtotals" in part.held:
             held = part.held["subtotals"]
             self.subtotal_rows.append(held.assign(line=held["line"] + base))
@@ -1201,6 +1240,7 @@ class Sums:
                     )
         wrapped = int(cell_rows.sum(dtype=np.int64)) != self.rows
         subtotals, parents = _subtotals(planes, list(codes))
+        overlapping = _overlapping(planes, lookups.period.values, subtotals)
         present = cell_rows > 0
         used_partners = np.flatnonzero(present.any(axis=1))
         used_codes = np.flatnonzero(present.any(axis=0))
@@ -1222,7 +1262,7 @@ class Sums:
             repeated_rows=repeated_rows,
         )
         keys = np.sort(np.concatenate(repeated)) if repeated else np.zeros(0, np.int64)
-        return Found(totals, subtotals, keys, parents, wrapped)
+        return Found(totals, subtotals, keys, parents, wrapped, overlapping)
 
 
 def _subtotals(count: np.ndarray, codes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
@@ -1260,6 +1300,42 @@ def _subtotals(count: np.ndarray, codes: list[str]) -> tuple[np.ndarray, dict[in
     return (np.sort(np.concatenate(keys)) if keys else np.zeros(0, np.int64)), parents
 
 
+def _overlapping(planes: np.ndarray, periods: list[str], subtotals: np.ndarray) -> np.ndarray:
+    """The (partner, code) pairs with rows for overlapping periods — a row without a period beside dated
+    ones, or a year beside its months — all of which are added up (subtotal rows, rejected, left out)."""
+    present = [t for t in range(len(planes)) if planes[t].any()]
+    kinds = {len(periods[t]) for t in present}
+    if len(kinds) < 2:
+        return np.zeros(0, np.int64)
+
+    def rows_of(t: int) -> np.ndarray:
+        has = planes[t] > 0
+        mine = subtotals[(subtotals & ((1 << _KEY_CODE) - 1)) == t]
+        if len(mine):
+            has[mine >> _KEY_PARTNER, (mine >> _KEY_CODE) & ((1 << (_KEY_PARTNER - _KEY_CODE)) - 1)] = False
+        return has
+
+    flagged = np.zeros(planes.shape[1:], dtype=bool)
+    dated = [t for t in present if periods[t]]
+    if 0 in present and dated:
+        anywhen = np.zeros_like(flagged)
+        for t in dated:
+            anywhen |= rows_of(t)
+        flagged |= rows_of(0) & anywhen
+    years = {periods[t]: t for t in present if len(periods[t]) == 4}
+    months: dict[str, list[int]] = {}
+    for t in present:
+        if len(periods[t]) == 7 and periods[t][:4] in years:
+            months.setdefault(periods[t][:4], []).append(t)
+    for year, ids in months.items():
+        monthly = np.zeros_like(flagged)
+        for t in ids:
+            monthly |= rows_of(t)
+        flagged |= rows_of(years[year]) & monthly
+    p, c = np.nonzero(flagged)
+    return np.sort((p.astype(np.int64) << _PAIR_PARTNER) | c.astype(np.int64))
+
+
 def _pairs_in_order(
     present, value_grid, partner_order, code_order
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1295,6 +1371,8 @@ class Reading:
     sums: Sums
     passes: int = 1
     duplicates: str = "sum"
+    overlapping: tuple | None = None
+    """(pairs with overlapping periods, example partner, example code, [(line, period)…]) or None."""
 
 
 def _progress(plan: Plan, progress: Progress | None):
@@ -1367,12 +1445,21 @@ def read_input(
         sums = engine(plan_, lookups, None, None, progress, True)
         found = sums.finish(lookups, reject)
     passes, first = 1, found.totals
-    repeated = found.repeated
-    if len(found.subtotals) or len(repeated):
-        held = Held(found.subtotals, repeated, found.parents, plan_.layout.key_extras)
+    repeated, overlapping = found.repeated, found.overlapping
+    if len(found.subtotals) or len(repeated) or len(overlapping):
+        held = Held(found.subtotals, repeated, found.parents, plan_.layout.key_extras, overlapping)
         sums = engine(plan_, lookups, held, None, progress, wide)
         found = sums.finish(lookups)
         passes = 2
+    example = None
+    if len(overlapping) and sums.overlapping_pair is not None:
+        pair = sums.overlapping_pair
+        example = (
+            len(overlapping),
+            lookups.partner.values[pair >> _PAIR_PARTNER],
+            lookups.code.values[pair & ((1 << _PAIR_PARTNER) - 1)],
+            [(line, lookups.period.values[t]) for line, t in sums.overlapping_rows],
+        )
     totals = dataclasses.replace(
         found.totals, repeated_keys=first.repeated_keys, repeated_rows=first.repeated_rows
     )
@@ -1393,7 +1480,7 @@ def read_input(
         sha = sha256_file(plan_.path)
     else:
         sha = ""
-    return Reading(plan_, sha, totals, table, ledger, sums, passes, options.duplicates)
+    return Reading(plan_, sha, totals, table, ledger, sums, passes, options.duplicates, example)
 
 
 def _empty_ledger(plan: Plan) -> pd.DataFrame:

@@ -716,6 +716,8 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
         part.table = _accepted(plan, lookups, table, fields, keep, partner, code, period, value)
     if fields.adapted is not None:
         part.counts = dict(fields.adapted.counts)
+        if plan.rows and fields.adapted.duties is not None:
+            part.duties = fields.adapted.duties
     if plan.style == cells.COMMA and (plan.head is None or plan.head.delimiter != ";"):
         comma = cells.comma_evidence(fields.value)
         if comma:
@@ -723,8 +725,6 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
                 **part.counts,
                 "comma": {k: (int(fields.line[i]), t) for k, (i, t) in comma.items()},
             }
-        if plan.rows and fields.adapted.duties is not None:
-            part.duties = fields.adapted.duties
     return part
 
 

@@ -299,7 +299,7 @@ def csv_pieces(head: tables.Head, digest=None) -> Iterator[CsvPiece]:
     size = max(head.size, 1)
     for chunk in tables.csv_chunks(head, digest if head.streamed else None):
         share = chunk.end / size if not head.streamed else None
-        yield CsvPiece(chunk.number, chunk.data, chunk.quoted, chunk.codec, share)
+        yield CsvPiece(chunk.number, chunk.data, chunk.quoted, chunk.codec, share, start=chunk.start)
 
 
 def parquet_pieces(path: Path, partition: dict[str, str] | None = None, batches: bool = True):
@@ -448,6 +448,9 @@ def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
         data = piece.bytes()
         if piece.codec != "utf-8":
             return None
+        # unquoted LF lines: empty lines are skipped (a file of blank lines costs nothing) and counted
+        # as the lines that are not rows; otherwise an empty line fails the attempt
+        plain = not piece.quoted and not tables.has_carriage_return(data, piece.start)
         try:
             table = tables.parse(
                 data,
@@ -456,15 +459,21 @@ def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
                 piece.quoted,
                 types={value_column: pa.float64()},
                 include=plan.wanted,
+                skip_empty=plain,
             )
         except pa.ArrowInvalid:
             return None
-        lines = table.num_rows if not piece.quoted else tables.line_count(data)
+        if plain:
+            lines = tables.lf_lines(data)
+            blank = lines - table.num_rows
+        else:
+            lines = table.num_rows if not piece.quoted else tables.line_count(data)
+            blank = 0
     else:
         original = [plan.layout.shown(c) for c in plan.wanted]
         text = [plan.layout.shown(c) for c in plan.wanted if c != value_column]
         table = piece.read(original, text).rename_columns(plan.wanted)
-        lines = table.num_rows
+        lines, blank = table.num_rows, 0
         kind = table.schema.field(value_column).type
         if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
             return None
@@ -497,6 +506,7 @@ def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
         piece.number,
         rows=n,
         lines=lines,
+        blank=blank,
         p=partner.ids,
         c=code.ids,
         t=period.ids if period is not None else np.zeros(n, np.intp),
@@ -507,8 +517,8 @@ def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
         part.repaired_rows = int(code.repaired.sum())
         part.repaired_value = float(value[code.repaired].sum())
         first = int(np.flatnonzero(code.repaired)[0])
-        if isinstance(piece, CsvPiece) and piece.quoted:
-            line = int(tables.record_lines(data, True)[0][first])
+        if isinstance(piece, CsvPiece) and (piece.quoted or blank):
+            line = int(tables.record_lines(data, piece.quoted, n)[0][first])
         else:
             line = first + 1
         part.repaired_example = (
@@ -524,13 +534,27 @@ def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tabl
     line of each row, lines, blank lines, records with the wrong number of fields, bytes replaced)."""
     invalid = tables.Invalid()
     if isinstance(piece, CsvPiece):
-        data, replaced = tables.to_utf8(piece.bytes(), piece.codec)
+        data, replaced = piece.bytes(), 0
+        if piece.codec != "utf-8":
+            data, replaced = tables.to_utf8(data, piece.codec)
         try:
-            table = tables.parse(data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid)
+            try:
+                table = tables.parse(
+                    data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid
+                )
+            except pa.ArrowInvalid as exc:  # bytes that are not UTF-8: replaced, counted, parsed again
+                if "UTF8" not in str(exc) or piece.codec != "utf-8":
+                    raise
+                data, replaced = tables.to_utf8(data, "utf-8")
+                invalid = tables.Invalid()
+                table = tables.parse(
+                    data, plan.layout.names, plan.head.delimiter, piece.quoted, invalid=invalid
+                )
         except pa.ArrowInvalid as exc:
             raise FlowsError(f"{plan.path}: not a well-formed CSV file ({exc}).") from None
         records = table.num_rows + len(invalid.number)
-        starts, lines, empty = tables.record_lines(data, piece.quoted, records)
+        carriage = tables.has_carriage_return(data, piece.start) if not replaced else None
+        starts, lines, empty = tables.record_lines(data, piece.quoted, records, carriage)
         if len(starts) != records:  # cannot happen: pyarrow and the line map agree on records
             starts = np.arange(1, records + 1, dtype=np.int64)
         bad = np.zeros(records, dtype=bool)
@@ -770,7 +794,10 @@ def _texts(column: pa.Array, rows: np.ndarray) -> np.ndarray:
     """Cells of ``rows`` as text (whole floats without ".0")."""
     if not len(rows):
         return np.zeros(0, dtype=object)
-    return np.array([cells.as_text(v) for v in column.take(pa.array(rows)).to_pylist()], dtype=object)
+    taken = column.take(pa.array(rows))
+    if pa.types.is_string(taken.type) or pa.types.is_large_string(taken.type):
+        return np.array(taken.fill_null("").to_pylist(), dtype=object)
+    return np.array([cells.as_text(v) for v in taken.to_pylist()], dtype=object)
 
 
 def _each(texts, make) -> np.ndarray:

@@ -39,8 +39,6 @@ HEAD_ROWS = 10_000
 """Data rows of the head that decide what the whole file proves (number format, DataWeb data type)."""
 CHUNK_BYTES = 8 << 20
 """Bytes of CSV per chunk (a chunk ends at the first record boundary after this many bytes)."""
-FAST_BLOCK = 1 << 20
-"""Bytes pyarrow parses at once in a fast attempt (see :func:`parse`)."""
 MAX_RECORD = 1 << 26
 """Longest record (64 MiB): a chunk that cannot end within this many bytes is refused."""
 GZIP_RATIO = 100
@@ -503,27 +501,26 @@ def parse(
     types: dict[str, pa.DataType] | None = None,
     include: list[str] | None = None,
     invalid: Invalid | None = None,
+    skip_empty: bool = False,
 ) -> pa.Table:
     """One chunk of records parsed by pyarrow: every column as text unless ``types`` says otherwise.
 
     With ``invalid``, records with the wrong number of fields are collected there and empty lines are
-    skipped; without it (the fast attempt), either is an error (``pyarrow.ArrowInvalid``), and so is a
-    value that does not convert to its type.
+    skipped; without it (the fast attempt), such a record is an error (``pyarrow.ArrowInvalid``), and so
+    is a value that does not convert to its type, and so is an empty line unless ``skip_empty`` (an empty
+    line would be a row of empty cells).
     """
     import pyarrow.csv as pacsv
 
     columns = include or names
     wanted = {c: (types or {}).get(c, pa.string()) for c in columns}
-    # the fast attempt is parsed in blocks of 1 MiB, so that a chunk it cannot take (blank lines, text
-    # amounts) fails in its first block; the full reading takes the chunk in one block
-    block = len(data) + 1 if invalid is not None else min(len(data) + 1, FAST_BLOCK)
     return pacsv.read_csv(
         pa.py_buffer(data),
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,
             newlines_in_values=quoted,
-            ignore_empty_lines=invalid is not None,
+            ignore_empty_lines=invalid is not None or skip_empty,
             invalid_row_handler=invalid if invalid is not None else _refuse,
         ),
         convert_options=pacsv.ConvertOptions(
@@ -534,6 +531,24 @@ def parse(
 
 def _refuse(row) -> str:
     return "error"
+
+
+def has_carriage_return(data, start: int = 0) -> bool:
+    """True if ``data`` holds a CR, found by memchr: bytes, or a view of a memory map that begins at
+    ``start`` in it (searched in the map, so the view is never copied)."""
+    if isinstance(data, memoryview):
+        if isinstance(data.obj, mmap.mmap):
+            return data.obj.find(b"\r", start, start + len(data)) >= 0
+        data = bytes(data)
+    return data.find(b"\r") >= 0
+
+
+def lf_lines(data) -> int:
+    """Lines of ``data`` whose lines end with LF alone (a last line without one counts)."""
+    if not len(data):
+        return 0
+    array = np.frombuffer(data, dtype=np.uint8)
+    return int(np.count_nonzero(array == 10)) + (array[-1] != 10)
 
 
 def line_count(data) -> int:
@@ -548,10 +563,13 @@ def line_count(data) -> int:
     return ends + (array[-1] not in (10, 13))
 
 
-def record_lines(data, quoted: bool, records: int = -1) -> tuple[np.ndarray, int, int]:
+def record_lines(
+    data, quoted: bool, records: int = -1, carriage: bool | None = None
+) -> tuple[np.ndarray, int, int]:
     """(the 1-based line, within ``data``, on which each non-empty record starts; the lines in ``data``;
     the empty lines among them, which pyarrow skips). ``records``, if known, is how many records pyarrow
-    found (it saves a pass over the bytes in the usual case: as many records as lines).
+    found, and ``carriage`` whether ``data`` holds a CR (each saves a pass over the bytes in the usual
+    case: LF line ends and as many records as lines).
 
     A record starts at a line start outside quotes; an empty line outside quotes is no record.
     """
@@ -560,11 +578,11 @@ def record_lines(data, quoted: bool, records: int = -1) -> tuple[np.ndarray, int
     if not n:
         return np.zeros(0, dtype=np.int64), 0, 0
     newline = array == 10
-    carriage = array == 13
-    if not quoted and not carriage.any():  # LF alone, no quotes: each non-empty line is a record
+    if carriage is False and not quoted:  # LF alone, no quotes: each non-empty line is a record
         lines = int(np.count_nonzero(newline)) + (not newline[-1])
         if records == lines:  # the usual case: record k is on line k
             return np.arange(1, lines + 1, dtype=np.int64), lines, 0
+    carriage = array == 13
     if carriage.any():
         end = newline.copy()  # the last byte of each line end
         end[:-1] |= carriage[:-1] & ~newline[1:]

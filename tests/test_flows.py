@@ -142,7 +142,17 @@ def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
     # line 10 repeats the key of line 2: both are accepted (and summed by a run)
     assert accepted["hs"].tolist() == ["0101210010", "0101210010", "22"]
     assert accepted["partner"].tolist() == ["CHN", "CHN", "FRA"]
-    assert rejects["line"].tolist() == [3, 4, 5, 6, 7, 8, 9, 11, 12]  # header is line 1, first data row line 2
+    assert rejects["line"].tolist() == [
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        11,
+        12,
+    ]  # header is line 1, first data row line 2
     assert set(rejects["source_file"]) == {str(mixed)}
     # the raw cells travel along unchanged
     assert reject_for(rejects, 3)["partner"] == "DEUX"

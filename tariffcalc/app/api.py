@@ -36,16 +36,21 @@ def compute(
     baseline: str | Path | Scenario = DEFAULT_BASELINE,
     as_of: dt.date | None = None,
     level: int = 2,
+    split_coarse: bool = True,
 ) -> duties.Result:
     """Static duties of ``scenario`` against ``baseline`` on ``flows`` (default: bundled 2024 US imports).
 
     ``flows`` is a :class:`FlowSet` from :func:`load_flows` or a canonical DataFrame (``partner``, ``hs``,
-    ``value_usd`` in USD). Scenarios are bundled names or paths to TOML files.
+    ``value_usd`` in USD). Scenarios are bundled names or paths to TOML files. ``split_coarse=False``
+    prices rows coarser than HTS10 as they are instead of as the 2024 import mix of the codes under them
+    (docs/scenarios.md, "How rates are resolved", item 4).
     """
     if flows is None:
         flows = load_flows()
     frame = flows.flows if isinstance(flows, FlowSet) else flows
-    return duties.compute(frame, _scenario(scenario), _scenario(baseline), as_of=as_of, level=level)
+    return duties.compute(
+        frame, _scenario(scenario), _scenario(baseline), as_of=as_of, level=level, split_coarse=split_coarse
+    )
 
 
 def respond(result: duties.Result, model: str | None, overrides: dict[str, Any] | None = None):
@@ -68,7 +73,13 @@ def _manifest(result: duties.Result, flowset: FlowSet, options: dict[str, Any]) 
     return bundle.manifest(
         "run",
         bundle.input_entries(flowset),
-        parameters={"as_of": result.as_of.isoformat(), "level": result.level, "model": "static", **options},
+        parameters={
+            "as_of": result.as_of.isoformat(),
+            "level": result.level,
+            "split_coarse": result.split_coarse,
+            "model": "static",
+            **options,
+        },
         scenario=result.scenario.to_dict(),
         baseline=result.baseline.to_dict(),
     )
@@ -257,6 +268,7 @@ def run(
     parameters: dict[str, Any] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    split_coarse: bool = True,
 ) -> tuple[duties.Result, dict[str, Any], Path]:
     """Everything ``tariffcalc run`` does: load, compute, write. Returns (result, summary, output folder).
 
@@ -267,6 +279,7 @@ def run(
     ``parameters`` (names as in the scenario file; ``None`` values are ignored). ``engine="dask"`` sums
     clean canonical flows (files, globs, Parquet dataset folders) on the Dask cluster at ``scheduler``, or
     on a local one (:mod:`tariffcalc.engine.dask_engine`, docs/dask.md); the results are the local engine's.
+    ``split_coarse=False`` prices coarse rows as they are (see :func:`compute`).
     """
     formats = tuple(formats)
     _check_options(formats, top, paper)
@@ -288,7 +301,7 @@ def run(
                 f"Unknown engine {engine!r} (use 'local' or 'dask'; a scheduler needs 'dask')."
             )
         progress.step("computing duties")
-        result = compute(flowset, scenario, baseline, as_of=as_of, level=level)
+        result = compute(flowset, scenario, baseline, as_of=as_of, level=level, split_coarse=split_coarse)
         response = respond(result, model, parameters)
         out = Path(out) if out is not None else Path("reports") / scenario.name
         options = {"charts": charts, "formats": formats, "top": top, "paper": paper, "progress": progress}

@@ -188,6 +188,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     metavar="ADDRESS",
     help="Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).",
 )
+@click.option(
+    "--no-split-coarse",
+    is_flag=True,
+    help="Price rows coarser than HTS10 (chapter-level partners) as they are, instead of as the 2024 "
+    "import mix of the HTS10 codes under them (docs/scenarios.md).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors and warnings (and no progress bar).")
 def run(
     scenario,
@@ -205,6 +211,7 @@ def run(
     model,
     engine,
     scheduler,
+    no_split_coarse,
     quiet,
     **reading,
 ) -> None:
@@ -248,6 +255,7 @@ def run(
         parameters=overrides,
         engine=engine,
         scheduler=scheduler,
+        split_coarse=not no_split_coarse,
     )
     if quiet:
         warn(figures)  # the summary below says them otherwise

@@ -272,12 +272,23 @@ def run(
 @click.option("--as-of", callback=_date, help="Date (YYYY-MM-DD); default: the scenario's own.")
 @click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def explain(scenario, partner, code, as_of, baseline, as_json) -> None:
-    """Why one good from one partner pays what it pays under SCENARIO."""
+@click.option(
+    "--no-split-coarse",
+    is_flag=True,
+    help="Price a code coarser than HTS10 as it is, not as the 2024 import mix of the codes under it.",
+)
+def explain(scenario, partner, code, as_of, baseline, as_json, no_split_coarse) -> None:
+    """Why one good from one partner pays what it pays under SCENARIO.
+
+    A code coarser than HTS10 (a chapter, say) is priced as `run` prices a chapter-level row: as the 2024
+    import mix of the HTS10 codes under it; the largest of them are listed.
+    """
     from tariffcalc.rules.explain import explain as explain_pair
     from tariffcalc.rules.explain import to_text
 
-    result = explain_pair(scenario, partner, code, as_of=as_of, baseline=baseline)
+    result = explain_pair(
+        scenario, partner, code, as_of=as_of, baseline=baseline, split_coarse=not no_split_coarse
+    )
     click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else to_text(result))
 
 

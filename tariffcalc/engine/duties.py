@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.reference import countries, hs
-from tariffcalc.reference.mix import FINEST, Split, us_2024_mix
+from tariffcalc.reference.mix import FINEST, IMPORTER, Split, us_2024_mix
 from tariffcalc.rules.scenario import Scenario
 from tariffcalc.rules.schedule import Schedule, resolve_pairs
 
@@ -372,9 +372,6 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return (np.cumsum(used) - 1)[index], categories[used]
 
 
-MIX_IMPORTER = "USA"
-"""The importer whose coarse rows are split: the reference mix is of US imports."""
-
 DENSE_PAIRS = 1 << 26
 """Largest partners × codes grid in which distinct pairs are found by counting instead of sorting."""
 
@@ -431,7 +428,7 @@ def compute(
     else:
         pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
     split = None
-    if split_coarse and scenario.importer == MIX_IMPORTER and len(codes):
+    if split_coarse and scenario.importer == IMPORTER and len(codes):
         split = us_2024_mix().split(codes, pair_partner_index, pair_code_index)
     observed_pairs = None
     if split is not None:

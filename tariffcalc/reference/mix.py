@@ -24,6 +24,8 @@ from tariffcalc.reference import bundled
 
 FINEST = 10
 """Digits of the mix's codes (HTS10): a code shorter than this is coarse."""
+IMPORTER = "USA"
+"""The importer of the reference mix: only its coarse rows are split."""
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -130,6 +132,10 @@ class ImportMix:
         value = self.value[lo:hi]
         table = pd.DataFrame({"hs": self.codes[lo:hi], "share": value / value.sum() if len(value) else value})
         return table.sort_values(["share", "hs"], ascending=[False, True], ignore_index=True)
+
+    def split_one(self, code: str) -> Split | None:
+        """:meth:`split` of a single pair of ``code`` (what ``explain`` prices)."""
+        return self.split(np.array([code], dtype=object), np.zeros(1, np.intp), np.zeros(1, np.intp))
 
     def split(self, codes: np.ndarray, partner_index: np.ndarray, code_index: np.ndarray) -> Split | None:
         """Split the coarse ones of the distinct pairs ``(partner_index, codes[code_index])`` over the mix.

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.reference import countries, hs
-from tariffcalc.reference.mix import FINEST, IMPORTER, Split, us_2024_mix
+from tariffcalc.reference.mix import FINEST, IMPORTER, ImportMix, Split, us_2024_mix
 from tariffcalc.rules.scenario import Scenario
 from tariffcalc.rules.schedule import Schedule, resolve_pairs
 
@@ -408,6 +408,7 @@ def compute(
     as_of: dt.date | None = None,
     level: int = 2,
     split_coarse: bool = True,
+    mix: ImportMix | None = None,
 ) -> Result:
     """Static duties of ``scenario`` and ``baseline`` on ``flows`` (canonical table; value_usd in USD).
 
@@ -415,7 +416,8 @@ def compute(
     ``level`` (2/4/6/8/10) is the product level of the product tables. With ``split_coarse`` (and US
     imports, the importer of the reference mix), each row coarser than HTS10 is priced as the mix of the
     HTS10 codes under it (:func:`tariffcalc.reference.mix.us_2024_mix`): it pays the weighted average
-    of their rates, and its observed 2024 rate is unchanged.
+    of their rates, and its observed 2024 rate is unchanged. ``mix`` replaces the reference mix (tests,
+    studies of another mix).
     """
     hs.check_level(level)
     on = as_of or scenario.as_of
@@ -429,7 +431,7 @@ def compute(
         pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
     split = None
     if split_coarse and scenario.importer == IMPORTER and len(codes):
-        split = us_2024_mix().split(codes, pair_partner_index, pair_code_index)
+        split = (mix or us_2024_mix()).split(codes, pair_partner_index, pair_code_index)
     observed_pairs = None
     if split is not None:
         codes, pair_partner_index, pair_code_index = split.codes, split.partner_index, split.code_index

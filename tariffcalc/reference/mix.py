@@ -114,6 +114,19 @@ class ImportMix:
             raise ValueError(f"an import mix holds {FINEST}-digit codes only")
         return cls(_read_only(codes), _read_only(sums.to_numpy(dtype=float)), source, partners)
 
+    @classmethod
+    def of_flows(cls, flows: pd.DataFrame, source: str) -> ImportMix:
+        """The mix of a flow table (``partner``, ``hs``, ``value_usd`` in USD): its :data:`FINEST`-digit rows,
+        summed by code. ``source`` says where the table comes from."""
+        detail = flows["hs"].astype(str).str.len().to_numpy() == FINEST
+        rows = flows.loc[detail]
+        return cls.from_flows(
+            rows["hs"].astype(str).to_numpy(dtype=object),
+            rows["value_usd"].to_numpy(dtype=float),
+            int(rows["partner"].nunique()),
+            source,
+        )
+
     def bounds(self, prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each prefix (text), the slice ``[lo, hi)`` of :attr:`codes` that start with it (empty if none)."""
         prefixes = np.asarray(prefixes, dtype=object)
@@ -209,15 +222,9 @@ def us_2024_mix() -> ImportMix:
     Computed once per process and shared: its arrays are read-only.
     """
     flows = bundled.default_flows()
-    detail = flows["hs"].str.len().to_numpy() == FINEST
-    partners = int(flows.loc[detail, "partner"].nunique())
+    partners = flows.loc[flows["hs"].str.len() == FINEST, "partner"].nunique()
     source = (
         f"the 2024 US import mix of the {partners} partners with HTS10 detail (Census imports for consumption, "
         f"bundled {bundled.DEFAULT_FLOWS})"
     )
-    return ImportMix.from_flows(
-        flows.loc[detail, "hs"].to_numpy(dtype=object),
-        flows.loc[detail, "value_usd"].to_numpy(dtype=float),
-        partners,
-        source,
-    )
+    return ImportMix.of_flows(flows, source)

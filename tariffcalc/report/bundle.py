@@ -25,9 +25,7 @@ from tariffcalc.util.hashing import sha256_file
 
 def input_entries(flowset: Any = None, files: Iterable[str | Path] = ()) -> list[dict[str, Any]]:
     """The ``inputs`` of a manifest: the flow files a :class:`FlowSet` read (with their rows) and other files."""
-    entries = [
-        {"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in (flowset.files if flowset else [])
-    ]
+    entries = [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in (flowset.files if flowset else [])]
     entries += [{"path": str(p), "sha256": sha256_file(p)} for p in files]
     return entries
 

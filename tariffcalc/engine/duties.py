@@ -68,6 +68,8 @@ class Result:
     codes: np.ndarray
     split: Split | None = None
     """How coarse rows were split (None when none was, or with ``split_coarse=False``)."""
+    data_value: np.ndarray | None = None
+    """Each data pair's value (USD) when rows were split (``pair_value`` holds the priced pairs')."""
     split_coarse: bool = True
     """Whether coarse rows were to be split (``compute(..., split_coarse=...)``)."""
 
@@ -83,6 +85,11 @@ class Result:
         if self.split is None:
             return None
         return self.split.data_partner_index, self.split.data_code_index, self.split.origin
+
+    @property
+    def data_pair_value(self) -> np.ndarray:
+        """Each data pair's value (USD): ``row_pair``'s pairs."""
+        return self.pair_value if self.data_value is None else self.data_value
 
     def data_pair_rate(self, rate: np.ndarray) -> np.ndarray:
         """A rate (fraction) of each pair as a rate of each data pair (``row_pair``'s pairs): a split row's
@@ -140,9 +147,15 @@ class Result:
         key = self.pair_partner_index.astype(np.intp)  # intp: bincount and gathers would convert others
         key *= len(levels)
         key += index  # in place: pairs run to millions, and fresh memory is slow to touch
+        data_key = None
+        if self.split is not None:  # imports from the data's pairs, so they add up exactly as the rows do
+            data_key = self.split.data_partner_index.astype(np.intp) * len(levels)
+            data_key += self._code_levels[0][self.split.data_code_index]
         if grid > DENSE_PAIRS:
             cells, key = np.unique(key, return_inverse=True)
             grid, keep = len(cells), slice(None)
+            if data_key is not None:
+                data_key = np.searchsorted(cells, data_key)
         else:
             cells = keep = np.flatnonzero(np.bincount(key, minlength=grid))
         scratch = np.empty(len(self.pair_value))
@@ -152,6 +165,9 @@ class Result:
             ("baseline_duty_usd", self.baseline_schedule.total_rate),
             ("scenario_duty_usd", self.scenario_schedule.total_rate),
         ):
+            if rate is None and data_key is not None:
+                sums[name] = np.bincount(data_key, weights=self.data_value, minlength=grid)[keep]
+                continue
             weights = self.pair_value if rate is None else np.multiply(self.pair_value, rate, out=scratch)
             sums[name] = np.bincount(key, weights=weights, minlength=grid)[keep]
         return cells // len(levels), cells % len(levels), levels, sums
@@ -175,9 +191,15 @@ class Result:
         Codes coarser than the level keep their own length, and a split row's sub-pairs take the row's
         code. Cut once per distinct code, then gathered: pairs run to millions, distinct codes to thousands.
         """
+        of_code, levels = self._code_levels
+        return of_code[self.pair_data_code_index], levels
+
+    @functools.cached_property
+    def _code_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each of the data's codes at the table level, as an index into the distinct level codes; those codes."""
         codes = self.codes if self.split is None else self.codes[: self.split.data_codes]  # the data's own
         of_code, levels = pd.factorize(np.array([code[: self.level] for code in codes], dtype=object))
-        return of_code[self.pair_data_code_index], np.asarray(levels, dtype=object)
+        return of_code, np.asarray(levels, dtype=object)
 
     def partner_product_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each pair's partner × product cell at ``level`` (the rows of :meth:`by_partner_product`, in
@@ -278,7 +300,7 @@ class Result:
 
     def totals(self) -> dict[str, float]:
         """Headline totals: imports, baseline/scenario/added duty (USD) and effective rates (fractions)."""
-        imports = float(self.pair_value.sum())
+        imports = float((self.pair_value if self.data_value is None else self.data_value).sum())
         base = float(self.baseline_duty.sum())
         scen = float(self.scenario_duty.sum())
         share = (lambda x: x / imports) if imports > 0 else (lambda x: 0.0)
@@ -432,10 +454,10 @@ def compute(
     split = None
     if split_coarse and scenario.importer == IMPORTER and len(codes):
         split = (mix or us_2024_mix()).split(codes, pair_partner_index, pair_code_index)
-    observed_pairs = None
+    observed_pairs = data_value = None
     if split is not None:
         codes, pair_partner_index, pair_code_index = split.codes, split.partner_index, split.code_index
-        pair_value = pair_value[split.origin] * split.weight
+        data_value, pair_value = pair_value, pair_value[split.origin] * split.weight
         observed_pairs = (split.data_partner_index, split.data_code_index, split.origin)
 
     def schedule(of: Scenario, on: dt.date | None) -> Schedule:
@@ -459,4 +481,5 @@ def compute(
         codes=codes,
         split=split,
         split_coarse=split_coarse,
+        data_value=data_value,
     )

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.reference import countries, hs
-from tariffcalc.reference.mix import FINEST, IMPORTER, ImportMix, Split, us_2024_mix
+from tariffcalc.reference.mix import FINEST, IMPORTER, ImportMix, Split, is_coarse, us_2024_mix
 from tariffcalc.rules.scenario import Scenario
 from tariffcalc.rules.schedule import Schedule, resolve_pairs
 
@@ -452,7 +452,7 @@ def compute(
     else:
         pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
     split = None
-    if split_coarse and scenario.importer == IMPORTER and len(codes):
+    if split_coarse and scenario.importer == IMPORTER and is_coarse(codes).any():  # else no mix is read
         split = (mix or us_2024_mix()).split(codes, pair_partner_index, pair_code_index)
     observed_pairs = data_value = None
     if split is not None:

@@ -28,6 +28,12 @@ IMPORTER = "USA"
 """The importer of the reference mix: only its coarse rows are split."""
 
 
+def is_coarse(codes: np.ndarray) -> np.ndarray:
+    """Which of ``codes`` (text) are coarser than :data:`FINEST` digits (bool array)."""
+    codes = np.asarray(codes, dtype=object)
+    return np.fromiter(map(len, codes.tolist()), dtype=np.int64, count=len(codes)) < FINEST
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -158,23 +164,22 @@ class ImportMix:
         prefix's imports (the weights of a pair sum to 1). None when no pair is split.
         """
         codes = np.asarray(codes, dtype=object)
-        length = np.fromiter(map(len, codes.tolist()), dtype=np.int64, count=len(codes))
-        coarse = np.flatnonzero(length < FINEST)
-        if not len(coarse) or not len(self.codes):
+        short = np.flatnonzero(is_coarse(codes))
+        if not len(short) or not len(self.codes):
             return None
-        lo, hi = self.bounds(codes[coarse])
+        lo, hi = self.bounds(codes[short])
         total = self.value_of(lo, hi)
         has_mix = total > 0
         count_of_code = np.zeros(len(codes), dtype=np.int64)
-        count_of_code[coarse[has_mix]] = (hi - lo)[has_mix]
+        count_of_code[short[has_mix]] = (hi - lo)[has_mix]
         count = count_of_code[code_index]
         was_split = count > 0
         if not was_split.any():
             return None
         first_of_code = np.zeros(len(codes), dtype=np.int64)
-        first_of_code[coarse] = lo
+        first_of_code[short] = lo
         total_of_code = np.ones(len(codes))
-        total_of_code[coarse[has_mix]] = total[has_mix]
+        total_of_code[short[has_mix]] = total[has_mix]
 
         # the mix's codes used (those under a split code), numbered after the data's own codes
         used = np.zeros(len(self.codes) + 1, dtype=np.int64)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tariffcalc.app.cli import cli
 from tariffcalc.engine.duties import compute
 from tariffcalc.reference import bundled
 from tariffcalc.reference.mix import ImportMix, us_2024_mix
@@ -237,6 +240,44 @@ def test_the_reference_mix_is_read_only_and_computed_once():
     assert mix.partners == 76
     shares = mix.shares("2709")
     assert shares["share"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-split-coarse"]])
+def test_run_says_what_was_split_and_can_turn_it_off(tmp_path, flag):
+    data = tmp_path / "flows.csv"
+    flows(("CHN", "8501000010", 100.0), ("GUY", "27", 50.0)).to_csv(data, index=False)
+    out = tmp_path / "out"
+    args = [
+        "run",
+        "liberation-day",
+        "--flows",
+        str(data),
+        "--no-charts",
+        "--format",
+        "png",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(cli, [*args, "--quiet", *flag])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    diagnostics = summary["diagnostics"]
+    markdown = (out / "summary.md").read_text(encoding="utf-8")
+    pairs = pd.read_csv(out / "by_partner_product.csv", dtype={"hs": str}, encoding="utf-8-sig")
+    assert set(pairs["hs"]) == {"85", "27"}  # the data's own codes
+    guy = pairs.set_index("partner").loc["GUY"]
+    if flag:
+        assert diagnostics["coarse_split"] is False and diagnostics["coarse_split_value_usd"] == 0.0
+        assert "--no-split-coarse" in summary["rules"]["coarse_rows"]
+        assert guy["added_duty_usd"] == pytest.approx(50.0 * 0.38)
+    else:
+        assert diagnostics["coarse_split_value_usd"] == pytest.approx(50.0)
+        assert diagnostics["coarse_split_value_by_partner_usd"] == {"GUY": pytest.approx(50.0)}
+        assert "partners with HTS10 detail" in diagnostics["coarse_split_mix"]
+        assert "was split over the HTS10 codes" in markdown
+        assert guy["added_duty_usd"] == pytest.approx(0.0, abs=1e-9)  # crude oil: all Annex II
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["split_coarse"] is not bool(flag)
 
 
 # ------------------------------------------------------------------------------------------ properties

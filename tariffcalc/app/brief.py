@@ -132,7 +132,7 @@ def finest_level(result: Result, members: Iterable[str]) -> int:
     member, lengths = _pair_arrays(result, members)
     if not member.any():
         raise TariffcalcError("The partner has no imports in the flows.")
-    return int(lengths[result.pair_code_index[member]].min())
+    return int(lengths[result.pair_data_code_index[member]].min())
 
 
 def _rates(table: pd.DataFrame, prefix: str = "") -> None:
@@ -163,8 +163,8 @@ def product_table(result: Result, members: Iterable[str], level: int, response: 
     key_of_code, keys = pd.factorize(
         np.array([c[:level] if len(c) >= level else "" for c in result.codes], dtype=object)
     )
-    key = key_of_code[result.pair_code_index]
-    too_coarse = lengths[result.pair_code_index] < level
+    key = key_of_code[result.pair_data_code_index]
+    too_coarse = lengths[result.pair_data_code_index] < level
     if (member & too_coarse).any():
         raise TariffcalcError(f"The partner has imports at codes coarser than {level} digits.")
     n = len(keys)
@@ -263,9 +263,9 @@ def coverage(result: Result, members: Iterable[str], level: int) -> dict[str, fl
     by the coarse-row rule (``coarse_match_usd``, see :func:`product_table`)."""
     member, lengths = _pair_arrays(result, members)
     chapter_of_code = np.array([c[:2] for c in result.codes], dtype=object)
-    chapters = set(chapter_of_code[result.pair_code_index[member]])
-    in_chapters = np.isin(chapter_of_code, list(chapters))[result.pair_code_index] & ~member
-    coarse = in_chapters & (lengths[result.pair_code_index] < level)
+    chapters = set(chapter_of_code[result.pair_data_code_index[member]])
+    in_chapters = np.isin(chapter_of_code, list(chapters))[result.pair_data_code_index] & ~member
+    coarse = in_chapters & (lengths[result.pair_data_code_index] < level)
     return {
         "rivals_in_chapters_usd": float(result.pair_value[in_chapters].sum()),
         "rivals_coarser_usd": float(result.pair_value[coarse].sum()),

@@ -105,10 +105,6 @@ class ImportMix:
     partners: int
     """How many partners' imports make up the mix."""
 
-    def __post_init__(self):
-        cumulative = np.concatenate([[0.0], np.cumsum(self.value)])
-        object.__setattr__(self, "_cumulative", _read_only(cumulative))
-
     @classmethod
     def from_flows(cls, code: np.ndarray, value: np.ndarray, partners: int, source: str) -> ImportMix:
         """The mix of rows ``code`` (text, :data:`FINEST` digits) with imports ``value`` (USD), summed by code;
@@ -141,10 +137,6 @@ class ImportMix:
         hi = np.searchsorted(self.codes, prefixes + ":", side="left")
         return lo, hi
 
-    def value_of(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Imports (USD) of the codes in each slice ``[lo, hi)``."""
-        return self._cumulative[hi] - self._cumulative[lo]
-
     def shares(self, prefix: str) -> pd.DataFrame:
         """The mix of one prefix: ``hs`` and ``share`` (fraction of the prefix's imports), largest first."""
         (lo,), (hi,) = self.bounds(np.array([prefix], dtype=object))
@@ -168,8 +160,7 @@ class ImportMix:
         if not len(short) or not len(self.codes):
             return None
         lo, hi = self.bounds(codes[short])
-        total = self.value_of(lo, hi)
-        has_mix = total > 0
+        has_mix = hi > lo  # every value of the mix is positive
         count_of_code = np.zeros(len(codes), dtype=np.int64)
         count_of_code[short[has_mix]] = (hi - lo)[has_mix]
         count = count_of_code[code_index]
@@ -178,8 +169,6 @@ class ImportMix:
             return None
         first_of_code = np.zeros(len(codes), dtype=np.int64)
         first_of_code[short] = lo
-        total_of_code = np.ones(len(codes))
-        total_of_code[short[has_mix]] = total[has_mix]
 
         # the mix's codes used (those under a split code), numbered after the data's own codes
         used = np.zeros(len(self.codes) + 1, dtype=np.int64)
@@ -202,8 +191,12 @@ class ImportMix:
         position = first_of_code[data_code[sub]] + within[sub]
         priced_code = data_code.copy()
         priced_code[sub] = mix_code[position]
+        # each split pair's weights: its codes' imports over their sum, summed over the slice itself (a
+        # running total over all codes would lose a small prefix's digits next to a large one)
         weight = np.ones(len(origin))
-        weight[sub] = self.value[position] / total_of_code[data_code[sub]]
+        value = self.value[position]
+        total = np.bincount(origin[sub], weights=value, minlength=len(per_pair))
+        weight[sub] = value / total[origin[sub]]
         return Split(
             codes=_read_only(all_codes),
             partner_index=partner_index[origin],

@@ -123,7 +123,7 @@ def mixed(tmp_path):
         HEADER
         + "CHN,0101210010,2024,100\n"  # 2 good
         + "DEUX,0101,2024,5\n"  # 3 unknown partner (typo of DEU)
-        + "Germany,0102,2024,7\n"  # 4 a country name, not a code
+        + "Germany,0102,2024,7\n"  # 4 a country name, not a code: accepted as DEU and reported
         + "JPN,123,2024,1\n"  # 5 odd-length HS code
         + "JPN,87A3,2024,2\n"  # 6 letter in HS code
         + "JPN,01,2024,-3\n"  # 7 negative value
@@ -139,9 +139,9 @@ def mixed(tmp_path):
 
 def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
     accepted, rejects, _ = read_flows(mixed)
-    assert accepted["hs"].tolist() == ["0101210010", "22"]
-    assert accepted["partner"].tolist() == ["CHN", "FRA"]
-    assert rejects["line"].tolist() == list(range(3, 13))  # header is line 1, first data row line 2
+    assert accepted["hs"].tolist() == ["0101210010", "0102", "22"]
+    assert accepted["partner"].tolist() == ["CHN", "DEU", "FRA"]
+    assert rejects["line"].tolist() == [3, *range(5, 13)]  # header is line 1, first data row line 2
     assert set(rejects["source_file"]) == {str(mixed)}
     # the raw cells travel along unchanged
     assert reject_for(rejects, 3)["partner"] == "DEUX"
@@ -150,13 +150,40 @@ def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
 
 
 def test_unknown_partner_reasons_suggest_the_iso3_code(mixed):
-    _, rejects, _ = read_flows(mixed)
+    _, rejects, report = read_flows(mixed)
     typo = reject_for(rejects, 3)["reason"]
-    name = reject_for(rejects, 4)["reason"]
     assert "unknown partner" in typo and "DEUX" in typo
     assert "'DEU'" in typo  # DEUX → DEU
-    assert "unknown partner" in name.lower()
-    assert "'DEU'" in name  # Germany → DEU
+    assert 4 not in rejects["line"].tolist()  # Germany: a name the country table knows, read as DEU
+    assert (
+        "1 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table "
+        "(e.g. line 4: partner name 'Germany' read as DEU)"
+    ) in report.notes
+
+
+def test_country_names_are_accepted_when_the_table_maps_them_to_one_code(tmp_path):
+    """Census and DataWeb files carry names ("Vietnam", "Korea, South"): each is read as its code and the
+    file's notes say how many rows were; a name the table does not know is still rejected."""
+    path = write(
+        tmp_path,
+        HEADER
+        + "Vietnam,6109100012,2024,100\n"
+        + '"Korea, South",8703,2024,50\n'
+        + "vietnam,0101,2024,3\n"
+        + "VNM,6109100012,2024,4\n"  # the same key as line 2 once the name is read: a duplicate
+        + "Atlantis,01,2024,5\n"
+        + "European Union,02,2024,6\n",  # a group, not a country: an aggregate, as before
+    )
+    accepted, rejects, report = read_flows(path)
+    assert accepted["partner"].tolist() == ["VNM", "KOR", "VNM"]
+    assert rejects["line"].tolist() == [5, 6, 7]
+    assert "duplicate of line 2" in reject_for(rejects, 5)["reason"]
+    assert "unknown partner 'ATLANTIS'" in reject_for(rejects, 6)["reason"]
+    assert "aggregate partner" in reject_for(rejects, 7)["reason"]
+    assert report.notes == (
+        "3 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table "
+        "(e.g. line 2: partner name 'Vietnam' read as VNM)",
+    )
 
 
 @pytest.mark.parametrize(("line", "code"), [(5, "123"), (6, "87A3")])
@@ -198,13 +225,13 @@ def test_same_key_in_another_period_is_not_a_duplicate(tmp_path):
 
 def test_reconciliation_adds_up_by_hand(mixed):
     _, _, report = read_flows(mixed)
-    # accepted: 100 (line 2) + 0.5 (line 13) = 100.5
-    # rejected parsed values: 5 + 7 + 1 + 2 + (-3) + 0 ("abc") + 0 (missing) + 11 + 4 + 6 = 33
+    # accepted: 100 (line 2) + 7 (line 4, Germany) + 0.5 (line 13) = 107.5
+    # rejected parsed values: 5 + 1 + 2 + (-3) + 0 ("abc") + 0 (missing) + 11 + 4 + 6 = 26
     assert report.rows == 12
-    assert report.accepted_rows == 2
-    assert report.rejected_rows == 10
-    assert report.accepted_value_usd == 100.5
-    assert report.rejected_value_usd == 33.0
+    assert report.accepted_rows == 3
+    assert report.rejected_rows == 9
+    assert report.accepted_value_usd == 107.5
+    assert report.rejected_value_usd == 26.0
     assert report.input_value_usd == 133.5
     assert report.input_value_usd == report.accepted_value_usd + report.rejected_value_usd
 

@@ -555,6 +555,13 @@ def _reading_notes(raw, adapted, codes, repaired, periods) -> tuple[str, ...]:
         notes.append(f"{raw.title_lines} title line(s) above the header (line {raw.header_line}) skipped")
     if raw.blank_lines:
         notes.append(f"{raw.blank_lines} blank line(s) skipped")
+    named = (adapted.partner.rows("kind") == "") & (adapted.partner.rows("reason") != "")
+    if named.any():
+        first = np.flatnonzero(named)[0]
+        notes.append(
+            f"{int(named.sum())} row(s) name their partner instead of giving its ISO3 code, read with the "
+            f"bundled country table (e.g. line {adapted.line[first]}: {adapted.partner.rows('reason')[first]})"
+        )
     if repaired.any():
         first = np.flatnonzero(repaired)[0]
         before, after = codes.raw[codes.ids[first]], codes.value[codes.ids[first]]

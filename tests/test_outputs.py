@@ -47,6 +47,60 @@ def test_formula_like_text_gets_an_apostrophe_and_numbers_do_not():
     assert [r[1] for r in rows[2:]] == ["1.00", "2.00", "3.00", "4.00", "5.00", "6.00"]
 
 
+def test_a_plain_signed_number_in_a_text_column_is_left_readable():
+    """rejects.csv shows a rejected "-50" as -50: a spreadsheet reads it as that number, which runs
+    nothing; anything more than a signed number still gets the apostrophe."""
+    cells = ["-50", "+1.5", "-1,234.56", "-2.5e3", "-12%", "-2+3", "-1 2", "+A1", "-", "--5", "-5)", "=5"]
+    frame = pd.DataFrame({"raw_value": cells})
+    rows = rows_of(tables.to_csv_text(frame))
+    assert [r[0] for r in rows[1:]] == [
+        "-50",
+        "+1.5",
+        "-1,234.56",
+        "-2.5e3",
+        "-12%",
+        "'-2+3",
+        "'-1 2",
+        "'+A1",
+        "'-",
+        "'--5",
+        "'-5)",
+        "'=5",
+    ]
+
+
+def test_tables_with_hs_codes_get_a_product_label_that_keeps_the_zeros():
+    frame = pd.DataFrame(
+        {
+            "hs": ["0304", "03", "9999", ""],
+            "description": [
+                "Fish fillets and other fish meat (whether or not minced), fresh, chilled or frozen",
+                "",
+                "",
+                "All other (3 HS chapters)",
+            ],
+            "imports_usd": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    rows = rows_of(tables.to_csv_text(frame))
+    assert rows[0] == ["hs", "product", "description", "imports_usd"]
+    assert [r[0] for r in rows[1:]] == ["0304", "03", "9999", ""]  # the machine-readable codes as they are
+    assert [r[1] for r in rows[1:]] == [
+        "0304 Fish fillets and other fish meat (whether or not minced)…",
+        "03 (no HS 2022 description)",  # always a letter: a spreadsheet keeps it as text
+        "9999 (no HS 2022 description)",
+        "All other (3 HS chapters)",
+    ]
+    assert rows_of(tables.to_csv_text(frame, labels=False))[0] == ["hs", "description", "imports_usd"]
+    bare = rows_of(tables.to_csv_text(frame[["hs"]].head(2)))  # no description column: the bundled texts
+    assert bare == [
+        ["hs", "product"],
+        ["0304", "0304 Fish fillets and other fish meat (whether or not minced)…"],
+        ["03", "03 Fish and crustaceans, molluscs and other aquatic…"],
+    ]
+    assert "product" not in rows_of(tables.to_csv_text(frame[["description"]]))[0]
+
+
 def test_floats_are_plain_decimals_never_exponents():
     frame = pd.DataFrame(
         {
@@ -306,6 +360,13 @@ def test_by_product_hand_computed(run_small):
 def test_by_partner_product_hand_computed(run_small):
     out, _, _ = run_small
     table = read(out, "by_partner_product.csv")
+    assert table.columns[:5].tolist() == ["partner", "partner_name", "hs", "product", "description"]
+    assert table["partner_name"].tolist() == ["China", "China", "Germany", "Japan"]
+    assert table["description"].iloc[0] == "Animals; live"
+    assert table["product"].tolist()[:2] == [
+        "01 Animals; live",
+        "84 Machinery and mechanical appliances, boilers, nuclear…",
+    ]
     got = table[["partner", "hs", "imports_usd", "scenario_duty_usd"]]
     assert got.values.tolist() == [
         ["CHN", "01", "1000.00", "0.00"],
@@ -343,6 +404,7 @@ def test_rejects_csv(run_small, inputs):
     assert table.loc[0, "source_file"] == str(inputs / "flows.csv")
     assert "XXX" in table.loc[0, "reason"]
     assert table.loc[0, "hs"] == "0201"
+    assert "product" not in table.columns  # raw cells: no label
 
 
 def test_summary_json_reconciles(run_small):

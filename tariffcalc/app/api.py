@@ -64,6 +64,19 @@ def respond(result: duties.Result, model: str | None, overrides: dict[str, Any] 
     return armington.respond(result, parameters.with_overrides(**(overrides or {})))
 
 
+def _named(table: pd.DataFrame) -> pd.DataFrame:
+    """A partner × product table with the partner's name after ``partner`` and the product's description
+    after ``hs`` (by_partner_product.csv reads without a lookup)."""
+    from tariffcalc.reference import countries, hs
+
+    table = table.copy()
+    if "partner_name" not in table.columns:
+        table.insert(table.columns.get_loc("partner") + 1, "partner_name", table["partner"].map(countries.partner_name))
+    if "description" not in table.columns:
+        table.insert(table.columns.get_loc("hs") + 1, "description", hs.describe(table["hs"]))
+    return table
+
+
 def _manifest(result: duties.Result, flowset: FlowSet, options: dict[str, Any]) -> dict[str, Any]:
     return bundle.manifest(
         "run",
@@ -212,12 +225,12 @@ def _write_run(
     by_product = source.by_product()
     tables.write_csv(by_partner, out / "by_partner.csv", bom=bom)
     tables.write_csv(by_product, out / "by_product.csv", bom=bom)
-    pairs = source.by_partner_product()
+    pairs = _named(source.by_partner_product())
     tables.write_csv(pairs, out / "by_partner_product.csv", bom=bom)
     by_measure = result.by_measure()
     tables.write_csv(by_measure, out / "by_measure.csv", bom=bom)
     tables.write_csv(result.by_authority(), out / "by_authority.csv", bom=bom)
-    tables.write_csv(flowset.rejects, out / "rejects.csv", bom=bom)
+    tables.write_csv(flowset.rejects, out / "rejects.csv", bom=bom, labels=False)
     figures = summary.build_summary(result, flowset, by_partner, by_product, by_measure)
     if response is not None:
         figures["response"] = response.summary()

@@ -17,7 +17,7 @@ import pytest
 
 from tariffcalc.app import api
 from tariffcalc.errors import OutputError
-from tariffcalc.report import tables
+from tariffcalc.report import summary, tables
 from tariffcalc.util import files
 
 from .conftest import ZERO_BASELINE
@@ -304,6 +304,7 @@ def test_run_writes_every_file_of_the_contract(run_small):
         "by_partner_product.csv",
         "by_measure.csv",
         "by_authority.csv",
+        "by_group.csv",
         "rejects.csv",
         "summary.json",
         "summary.md",
@@ -374,6 +375,42 @@ def test_by_partner_product_hand_computed(run_small):
         ["DEU", "84", "500.00", "100.00"],
         ["JPN", "02", "250.50", "25.05"],
     ]
+
+
+def test_by_group_sums_the_eu_as_one_partner(run_small):
+    out, _, figures = run_small
+    table = read(out, "by_group.csv")
+    assert table.columns[:5].tolist() == ["group", "group_name", "members", "members_with_imports", "member_list"]
+    [eu] = table.to_dict("records")
+    # DEU is the only member with imports: 500 × 20 % (the EU rate of the scenario) = 100
+    assert (eu["group"], eu["group_name"], eu["members"], eu["members_with_imports"]) == (
+        "EU",
+        "European Union",
+        "27",
+        "1",
+    )
+    assert (eu["member_list"], eu["imports_usd"], eu["added_duty_usd"], eu["scenario_rate"]) == (
+        "DEU",
+        "500.00",
+        "100.00",
+        "0.2",
+    )
+    assert figures["groups"][0]["added_duty_usd"] == pytest.approx(100.0)
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    assert "## Partner groups as one partner" in text
+    assert "European Union (EU, 27 members) $100, 12% of the added duty (rate 0.0% → 20.0%)" in text
+    terminal = summary.to_terminal(figures)
+    assert "Groups as one partner" in terminal and "European Union (27)" in terminal
+
+
+def test_a_small_input_prints_its_figures_in_dollars_not_billions(run_small):
+    out, _, figures = run_small
+    terminal = summary.to_terminal(figures)
+    assert "Imports         $3,750" in terminal and "Added duty      $805" in terminal
+    assert "Rejected        1 rows, $40" in terminal
+    for text in (terminal, (out / "summary.md").read_text(encoding="utf-8")):
+        assert " bn" not in text and "$0.0" not in text
+    assert summary._money(2.5e9) == "$2.5 bn" and summary._money(-12.3e6) == "-$12.3 m"
 
 
 def test_by_measure_hand_computed_and_neutralised(run_small):

@@ -150,8 +150,9 @@ def to_iso3(name_or_code: str) -> str:
         if candidate in index:
             return index[candidate]
     raise UnknownCodeError(
-        f"Unknown partner {name_or_code!r}: use an ISO3 code (e.g. DEU) or a country name."
-        + suggest(name_or_code, [*partner_names(), *partner_names().values()])
+        f"Unknown partner {name_or_code!r}: use an ISO3 code (e.g. DEU) or a country name"
+        + (f" ({', '.join(group_names())} for a group, where a command takes one)." if group_names() else ".")
+        + suggest(name_or_code, [*group_names(), *partner_names(), *partner_names().values()])
     )
 
 

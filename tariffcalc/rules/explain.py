@@ -136,15 +136,43 @@ def explain(
     """
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     baseline = baseline if isinstance(baseline, Scenario) else load_scenario(baseline)
-    iso3 = countries.to_iso3(partner)
     code = hs.normalise(code)
     if not hs.is_valid(code):
         raise UnknownCodeError(f"HS code {code!r} must have 2, 4, 6, 8 or 10 digits (e.g. 6109100012).")
-    pair_partner = np.array([iso3], dtype=object)
-    pair_code = np.array([code], dtype=object)
+    group = None if countries.is_partner(partner.strip().upper()) else countries.group_code(partner)
+    if group is not None:
+        return _explain_group(scenario, baseline, group, code, as_of)
+    iso3 = countries.to_iso3(partner)
+    schedule, base = _resolve(scenario, baseline, [iso3], code, as_of)
+    rate = float(schedule.total_rate[0])
+    baseline_rate = float(base.total_rate[0])
+    return {
+        "scenario": scenario.name,
+        "baseline": baseline.name,
+        "partner": iso3,
+        "partner_name": countries.partner_name(iso3),
+        "hs": code,
+        "description": hs.description(code),
+        "as_of": schedule.as_of.isoformat(),
+        "rate": rate,
+        "baseline_rate": baseline_rate,
+        "added_rate": rate - baseline_rate,
+        "components": _components(schedule, iso3, code),
+        "warnings": list(scenario.date_warnings(schedule.as_of)),
+    }
+
+
+def _resolve(scenario: Scenario, baseline: Scenario, partners: list[str], code: str, as_of: dt.date | None):
+    """The scenario's and the baseline's schedules for ``partners`` × one ``code``."""
+    pair_partner = np.array(partners, dtype=object)
+    pair_code = np.full(len(partners), code, dtype=object)
     observed = us_2024_observed_chapter(code[:2])
     schedule = resolve(scenario, pair_partner, pair_code, as_of, observed=observed)
-    base = resolve(baseline, pair_partner, pair_code, observed=observed)
+    return schedule, resolve(baseline, pair_partner, pair_code, observed=observed)
+
+
+def _components(schedule, iso3: str, code: str) -> list[dict[str, Any]]:
+    """Every measure of a one-pair ``schedule`` (partner ``iso3``): its rate, whether and why it applies."""
     tier = str(schedule.observed_tier[0]) if schedule.observed_tier is not None else ""
     cell = _observed_cell(tier, iso3, code)
     components = []
@@ -167,32 +195,120 @@ def explain(
                 "from_scenario": m.measure.scenario,
             }
         )
-    rate = float(schedule.total_rate[0])
-    baseline_rate = float(base.total_rate[0])
+    return components
+
+
+def _explain_group(
+    scenario: Scenario, baseline: Scenario, group: str, code: str, as_of: dt.date | None
+) -> dict[str, Any]:
+    """How a partner group (``EU``) resolves for one code: a scenario's rate for the group applies to each
+    member (a member's own rate beats it), and each member is then priced as a partner. Returns the
+    members with their rates, the group's rates in the scenario's measures, and the components of the
+    first member; ``uniform`` says whether every member gets the same measures (only the observed 2024
+    rates, which are each member's own, may then differ)."""
+    on = as_of or scenario.as_of
+    members = countries.group_members(group, on)
+    schedule, base = _resolve(scenario, baseline, members, code, as_of)
+    rates = np.asarray(schedule.total_rate, dtype=float)
+    baseline_rates = np.asarray(base.total_rate, dtype=float)
+    added = [
+        float(sum(m.contribution[i] for m in schedule.measures if m.measure.observed is None))
+        for i in range(len(members))
+    ]
+    statutory = [m for m in schedule.measures if m.measure.observed is None]
+    uniform = all(
+        np.allclose(m.contribution, m.contribution[0]) and len(set(map(bool, m.applies))) == 1
+        for m in statutory
+    )
+    group_rates = [
+        {"measure": m.measure.id, "authority": m.measure.authority, "rate": float(m.measure.rates[group])}
+        for m in schedule.measures
+        if m.active and group in m.measure.rates
+    ]
+    detail = [
+        {
+            "partner": iso3,
+            "partner_name": countries.partner_name(iso3),
+            "rate": float(rates[i]),
+            "baseline_rate": float(baseline_rates[i]),
+            "added_rate": float(rates[i] - baseline_rates[i]),
+        }
+        for i, iso3 in enumerate(members)
+    ]
     return {
         "scenario": scenario.name,
         "baseline": baseline.name,
-        "partner": iso3,
-        "partner_name": countries.partner_name(iso3),
+        "partner": group,
+        "partner_name": countries.group_title(group),
+        "group": group,
+        "members": members,
         "hs": code,
         "description": hs.description(code),
         "as_of": schedule.as_of.isoformat(),
-        "rate": rate,
-        "baseline_rate": baseline_rate,
-        "added_rate": rate - baseline_rate,
-        "components": components,
+        "group_rates": group_rates,
+        "uniform": bool(uniform),
+        "statutory_added_rate": added,
+        "member_rates": detail,
+        "rate": float(rates.min()) if len(members) else 0.0,
+        "rate_max": float(rates.max()) if len(members) else 0.0,
+        "baseline_rate": float(baseline_rates.min()) if len(members) else 0.0,
+        "baseline_rate_max": float(baseline_rates.max()) if len(members) else 0.0,
+        "added_rate": float((rates - baseline_rates).min()) if len(members) else 0.0,
+        "added_rate_max": float((rates - baseline_rates).max()) if len(members) else 0.0,
+        "components": _components(_resolve(scenario, baseline, members[:1], code, as_of)[0], members[0], code)
+        if members
+        else [],
+        "shown_for": members[0] if members else "",
         "warnings": list(scenario.date_warnings(schedule.as_of)),
     }
 
 
+def _span(low: float, high: float, signed: bool = False) -> str:
+    spec = "+.2%" if signed else ".2%"
+    return f"{low:{spec}}" if abs(high - low) < 5e-5 else f"{low:{spec}} to {high:{spec}}"
+
+
+def _group_text(e: dict[str, Any]) -> list[str]:
+    """The lines that say how a group resolves: its members, its rates, and each member's rates."""
+    members = e["members"]
+    lines = [
+        f"{e['group']} is a partner group: {len(members)} members on {e['as_of']} ({' '.join(members)}). A "
+        f"scenario's rate for {e['group']} applies to each member (a member's own rate beats it); each member is "
+        "then priced as a partner.",
+    ]
+    if e["group_rates"]:
+        lines.append(
+            "Rates for the group in this scenario: "
+            + "; ".join(f"{g['measure']} {g['rate']:.2%} ({g['authority']})" for g in e["group_rates"])
+            + "."
+        )
+    else:
+        lines.append(
+            f"No measure of this scenario names {e['group']}: each member gets its own or the general rate."
+        )
+    shown = countries.partner_name(e["shown_for"])
+    lines.append(
+        (
+            f"Every member gets the same measures (below for {shown}, {e['shown_for']}); only the observed 2024 "
+            "rates, each member's own, differ."
+        )
+        if e["uniform"]
+        else f"The members do not all get the same measures; below for {shown} ({e['shown_for']}), then each member."
+    )
+    lines.append("")
+    return lines
+
+
 def to_text(explanation: dict[str, Any]) -> str:
-    """Human-readable rendering of :func:`explain` for the terminal."""
+    """Human-readable rendering of :func:`explain` for the terminal (a partner group: how it resolves)."""
     e = explanation
     lines = [
         f"{e['partner_name']} ({e['partner']}), HS {e['hs']} {e['description']}".rstrip(),
         f"Scenario {e['scenario']} as of {e['as_of']}, compared with {e['baseline']}",
         "",
     ]
+    if "group" in e:
+        lines += _group_text(e)
     idle = [c for c in e["components"] if not c["applies"] and not c.get("in_force", True)]
     elsewhere = [
         c for c in e["components"] if not c["applies"] and "is not among this measure's" in c["reason"]
@@ -217,9 +333,22 @@ def to_text(explanation: dict[str, Any]) -> str:
         if group:
             names = ", ".join(c["measure"] for c in group[:5]) + (" …" if len(group) > 5 else "")
             lines.append(f"   {len(group)} measure(s) {words}: {names} (each with its reason: --json)")
-    lines += [
-        "",
-        f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",
-    ]
+    if "group" in e:
+        lines += [
+            "",
+            f"Members: total rate {_span(e['rate'], e['rate_max'])}; baseline "
+            f"{_span(e['baseline_rate'], e['baseline_rate_max'])}; "
+            f"added {_span(e['added_rate'], e['added_rate_max'], signed=True)}",
+        ]
+        lines += [
+            f"  {m['partner_name'][:24]:<24} {m['partner']}  {m['rate']:>7.2%}  baseline {m['baseline_rate']:>6.2%}  "
+            f"added {m['added_rate']:+.2%}"
+            for m in e["member_rates"]
+        ]
+    else:
+        lines += [
+            "",
+            f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",
+        ]
     lines += [f"Warning: {w}" for w in e.get("warnings", [])]
     return "\n".join(lines)

@@ -88,6 +88,7 @@ COLUMNS = {
     "estimate": "Central estimate, or the low or high end of the range",
     "import_price_change": "Spending-weighted change of import prices (fraction)",
     "pass_through": "Share of the import price change passed on to consumer prices",
+    "import_quantity_change": "Spending-weighted change of the quantity of imports bought (fraction)",
     "import_share_of_consumption": "Import content of personal consumption (fraction)",
     "price_level_change": "Change of the consumer price level (fraction)",
     "consumer_cost_usd": "Cost to consumers, USD a year",

@@ -341,7 +341,7 @@ def _bars(
 def _frame_lines(chart: Chart, ctx: Context, width: float) -> tuple[list[str], list[str], list[str]]:
     """Wrapped title, subtitle and source lines for a frame ``width`` inches wide."""
     return (
-        style.wrap(chart.title, width - 0.1, style.TITLE_SIZE, max_lines=2, weight="bold"),
+        style.wrap(chart.title, width - 0.1, style.TITLE_SIZE, max_lines=3, weight="bold"),
         style.wrap(chart.subtitle, width - 0.1, style.SUBTITLE_SIZE, max_lines=3),
         style.wrap(chart.source or ctx.source, width - 0.1, style.SOURCE_SIZE, max_lines=3),
     )

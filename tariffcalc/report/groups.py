@@ -35,7 +35,7 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
         if numerator in table and denominator in table:
             value = table[denominator].where(table[denominator] > 0)
             table[rate] = (table[numerator] / value).fillna(0.0)
-    if "added_rate_after" in table and "scenario_rate_after" in table:
+    if "scenario_rate_after" in table and "baseline_rate" in table:
         table["added_rate_after"] = table["scenario_rate_after"] - table["baseline_rate"]
     return table
 

@@ -64,7 +64,7 @@ def test_run_writes_the_contract_files_with_hand_checked_numbers(inputs, tmp_pat
     assert rejects.loc[0, "line"] == "4" and "unknown partner 'XXX'" in rejects.loc[0, "reason"]
     by_product = pd.read_csv(out / "by_product.csv", dtype={"hs": str}, encoding="utf-8-sig")
     assert set(by_product["hs"]) == {"01", "87"}  # chapter level by default, leading zero kept
-    assert "Rejected        1 rows, $0.0 bn" in result.output
+    assert "Rejected        1 rows, $70" in result.output and " bn" not in result.output  # a small input in dollars
 
 
 def test_run_added_duty_against_a_zero_baseline(inputs, tmp_path):

@@ -159,9 +159,54 @@ def test_report_pdf_has_a_page_per_section_page_and_chart(small, inputs):
     body = pdf.pages(report)
     data = (out / "report.pdf").read_bytes()
     assert _pdf_pages(data) == 1 + len(body)
-    assert [page.section for page in body if page.chart is not None] == ["Charts"] * len(charts.CHART_NAMES)
-    assert {"Methods", "Tables", "Data quality", "Sources"} <= {page.section for page in body}
+    assert [chart.name for page in body for chart in page.charts] == list(charts.CHART_NAMES)
+    sections = [placed.section for page in body for placed in page.placed]
+    assert list(dict.fromkeys(sections)) == ["Methods", "Charts", "Tables", "Data quality", "Sources"]
     assert b"/MediaBox [ 0 0 595.44 841.68 ]" in data  # A4
+    # no page but the last is half empty: text flows on, and a chart goes under the text when it fits
+    layout = pdf.Layout("a4")
+    for page in body[:-1]:
+        bottom = max(placed.top + placed.height for placed in page.placed)
+        assert bottom - pdf.TOP > 0.5 * layout.text_height, [p.item.mark for p in page.placed]
+
+
+def test_report_pdf_is_a_document_with_truetype_fonts_metadata_bookmarks_and_linked_contents(small):
+    from pypdf import PdfReader
+
+    out, _, _ = small
+    reader = PdfReader(out / "report.pdf")
+    fonts = {
+        str(font.get_object()["/BaseFont"]): str(font.get_object()["/Subtype"])
+        for page in reader.pages
+        for font in page["/Resources"].get_object().get("/Font", {}).values()
+    }
+    assert fonts and set(fonts.values()) == {"/Type0"}  # CID TrueType (pdf.fonttype 42), never /Type3
+    assert reader.metadata["/Title"] == "Small test tariff"
+    assert reader.metadata["/Author"] == "tariffcalc"
+    assert reader.metadata["/Subject"].startswith("Duties by partner and product under Small test tariff")
+    assert "/Producer" not in reader.metadata and "/CreationDate" not in reader.metadata
+    outline = [item for item in reader.outline if not isinstance(item, list)]
+    top = [item.title for item in outline]
+    assert top == ["Contents", "Methods", "Charts", "Tables", "Data quality", "Sources"]
+    nested = [item.title for items in reader.outline if isinstance(items, list) for item in items]
+    assert "Added US duty by partner" in nested and "Where the added US duty comes from" in nested
+    links = [a.get_object() for a in reader.pages[0]["/Annots"]]
+    targets = [reader.get_destination_page_number(item) for item in outline[1:]]
+    assert [link["/Subtype"] for link in links] == ["/Link"] * 5
+    pages = [reader.get_page_number(link["/Dest"][0].get_object()) for link in links]
+    assert pages == targets  # each contents line opens its section's first page
+    assert reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
+
+
+def test_report_pdf_stands_alone_without_pointers_to_docs(small):
+    from pypdf import PdfReader
+
+    out, _, _ = small
+    text = "\n".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "Methods" in text and "docs/" not in text and "docs." not in text
+    assert pdf.standalone('Cells fall back (see docs/scenarios.md, "Observed rates"). Next.') == (
+        "Cells fall back. Next."
+    )
 
 
 def test_a_second_run_writes_identical_bytes(small, inputs, tmp_path):

@@ -82,9 +82,9 @@ class Context:
 
     @property
     def against(self) -> str:
-        """The baseline in words, to open a subtitle: "Compared with the baseline, observed 2024 US duties …"."""
-        text = self.baseline_title or self.baseline
-        return f"Compared with the baseline, {text[:1].lower() + text[1:] if text[1:2].islower() else text}."
+        """The baseline in words, to open a subtitle: "Compared with the baseline, observed 2024 US duties."
+        (its title without a closing parenthesis, first letter lower-cased unless it starts an acronym)."""
+        return f"Compared with the baseline, {summary.baseline_words(self.baseline_title or self.baseline)}."
 
     @property
     def day(self) -> str:

@@ -6,6 +6,7 @@ All three carry the same figures, so what a user reads in the shell is what the 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -244,15 +245,23 @@ def _adjective(importer: str) -> str:
     return "US " if importer == "USA" else f"{importer} " if importer else ""
 
 
+def baseline_words(title: str) -> str:
+    """A baseline's title inside a sentence: "Observed 2024 US duties (calculated duties ÷ customs value)" →
+    "observed 2024 US duties" (a closing parenthesis dropped, the first letter lower-cased unless it starts
+    an acronym)."""
+    text = re.sub(r"\s*\([^()]*\)$", "", title.strip()) or title.strip()
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def lead(summary: dict[str, Any]) -> str:
     """The headline in words: imports, duty before and after, the effective rate (plain text, no Markdown)."""
     t, s, b = summary["totals"], summary["scenario"], summary["baseline"]
     verb = "raise" if t["added_duty_usd"] >= 0 else "lower"
     text = (
-        f"Applied to imports of {words(t['imports_usd'])}, {s['name']} (as in force on {s['as_of']}) would {verb} "
+        f"Applied to imports of {words(t['imports_usd'])}, the scenario “{s['title']}” would {verb} "
         f"{_adjective(s.get('importer', ''))}duties by {words(abs(t['added_duty_usd']))} "
-        f"a year compared with {b['name']}, from {words(t['baseline_duty_usd'])} to "
-        f"{words(t['scenario_duty_usd'])}"
+        f"a year compared with the baseline, {baseline_words(b['title'])}, from {words(t['baseline_duty_usd'])} "
+        f"to {words(t['scenario_duty_usd'])}"
     )
     if t["baseline_duty_usd"] > 0:
         text += f", {t['scenario_duty_usd'] / t['baseline_duty_usd']:.1f} times the baseline duty"

@@ -396,6 +396,33 @@ def render(chart: Chart, ctx: Context) -> Figure:
     height = chart.body_height + frame_height(chart, ctx, inner) + 2 * margin
     fig = Figure(figsize=(width, height), layout=layout(width, height, margin, margin, margin))
     draw(chart, fig, ctx, inner, height - 2 * margin)
+    return settle(fig)
+
+
+PLACES = 7
+"""Decimals of a figure fraction that laid-out positions keep (1e-7 of a page is far below a printer dot)."""
+
+
+def settle(fig: Figure) -> Figure:
+    """Lay ``fig`` out once and keep the result: every sub-figure's and axes' position rounded to
+    :data:`PLACES` decimals, the layout engine then off.
+
+    Constrained layout solves for positions with floating-point noise in the last digits, which varies from
+    one process to the next; a PDF writes positions to ten decimals, so without this the same report would
+    not always be the same bytes. Rounding after one layout makes the saved positions identical every time
+    (and the PNG and PDF of a chart share one layout)."""
+    fig.draw_without_rendering()
+
+    def subfigures(parent: FigureBase) -> Iterable[FigureBase]:
+        for sub in parent.subfigs:
+            yield sub
+            yield from subfigures(sub)
+
+    for sub in subfigures(fig):
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), PLACES))
+    for ax in fig.get_axes():
+        ax.set_position(np.round(ax.get_position(original=True).bounds, PLACES), which="both")
+    fig.set_layout_engine("none")
     return fig
 
 

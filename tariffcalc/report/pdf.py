@@ -816,6 +816,7 @@ def _page_figure(layout: Layout, page: Page, ctx: charts.Context) -> Figure:
             areas = fig.subfigures(len(heights), 1, height_ratios=heights)
         for p, slot in zip(placed, slots, strict=True):
             charts.draw(p.item.chart, areas[slot], ctx, layout.text_width, p.height)
+        charts.settle(fig)
     for p in page.placed:
         if p.item.draw is not None:
             p.item.draw(fig, p.top)

@@ -651,13 +651,18 @@ def _waterfall(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[f
     ax.set_xlabel(f"Duty, {name} a year")
 
 
+def _sentence(text: str) -> str:
+    """``text`` ended with a full stop, unless it ends with "…" already."""
+    return text if text.endswith(("…", ".")) else text + "."
+
+
 def measure_chart(by_measure: pd.DataFrame, totals: dict[str, float], ctx: Context) -> Chart:
     """Waterfall: the baseline duty, what each measure adds, the scenario duty."""
     data = measure_table(by_measure, totals)
     unit = money_unit(data[["start_usd", "end_usd"]].to_numpy().ravel())
     idle = by_measure.loc[by_measure["added_duty_usd"] == 0, "authority"].tolist()
     left_out = (
-        f" Left out, adding nothing: {'; '.join(style.shorten(a, 40) for a in idle)}."
+        " Left out, adding nothing: " + _sentence("; ".join(style.shorten(a, 40) for a in idle))
         if 0 < len(idle) <= 3
         else f" {len(idle)} measures adding nothing are left out (by_measure.csv)."
         if idle

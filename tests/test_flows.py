@@ -333,3 +333,19 @@ def test_bundled_flows_total():
     assert flowset.flows["value_usd"].sum() == pytest.approx(3_251_151_779_682, abs=1.0)
     assert flowset.input_value_usd == pytest.approx(3_251_151_779_682, abs=1.0)
     assert flowset.flows["hs"].str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}|\d{10}").all()
+
+
+def test_run_reports_partner_names_it_read_on_stderr_and_in_the_caveats(tmp_path):
+    from click.testing import CliRunner
+
+    from tariffcalc.app.cli import cli
+
+    path = write(tmp_path, HEADER + "Vietnam,6109100012,2024,100\nCHN,0101,2024,5\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", "--flows", str(path), "--out", str(out), "--no-charts", "--format", "xlsx"]
+    )
+    assert result.exit_code == 0, result.output
+    note = "1 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table"
+    assert f"  note: {note}" in result.stderr
+    assert f"Reading flows.csv: {note}" in (out / "summary.md").read_text(encoding="utf-8")

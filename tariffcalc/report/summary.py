@@ -386,6 +386,9 @@ def caveats(summary: dict[str, Any]) -> list[str]:
             f"{rec['repaired_rows']:,} product codes that had lost their leading zero in a spreadsheet were repaired "
             f"({_money(rec['repaired_value_usd'])}; each file in summary.json says which)."
         )
+    for f in rec.get("files", []):
+        if not is_bundled(f["path"]):
+            items += [f"Reading {Path(f['path']).name}: {note}." for note in f.get("notes", ())]
     if rec.get("not_in_nomenclature_value_usd"):
         items.append(
             f"{_money(rec['not_in_nomenclature_value_usd'])} of imports has codes that are not in HS 2022 at 6 digits "

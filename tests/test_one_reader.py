@@ -250,3 +250,37 @@ def test_a_bad_row_costs_its_own_chunk_only(tmp_path, monkeypatch):
     assert reading.totals.rows == 400 and reading.ledger["_kind"].tolist() == ["negative"]
     careful = read_flowset(path)
     assert careful.flows["value_usd"].sum() == reading.totals.value.sum() == 400.0
+
+
+def test_lookup_values_are_taken_safely_while_other_threads_add_values():
+    """Chunks read in parallel share one lookup: taking values while another thread adds new ones must
+    neither fail ("Content of sequences changed") nor return a wrong value (CI saw the failure once).
+    With this load, building the array from the bare list fails about once in 500 takes."""
+    import threading
+    import time
+
+    import numpy as np
+    import pyarrow as pa
+
+    from tariffcalc.read import cells
+
+    lookup = cells.Lookup(lambda text: (text.upper(), "", ""))
+    ids, _, _ = lookup.map(pa.array(["a", "b", "c"]))
+    stop = threading.Event()
+
+    def add():
+        for n in range(150):
+            if stop.is_set():
+                return
+            lookup.map(pa.array([f"x{n}_{i}" for i in range(2000)]))
+
+    adder = threading.Thread(target=add)
+    adder.start()
+    try:
+        end = time.monotonic() + 2
+        while time.monotonic() < end and adder.is_alive():
+            assert lookup.take(ids).tolist() == ["A", "B", "C"]
+    finally:
+        stop.set()
+        adder.join()
+    assert lookup.take(np.zeros(0, dtype=np.intp)).tolist() == []

@@ -64,6 +64,17 @@ class Lookup:
             self.values.append(value)
         return found
 
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        """The clean values behind ``ids`` (all >= 0), as an object array.
+
+        Taken under the lock: another thread's chunk may be adding values meanwhile, and building an
+        array from a list that grows underneath fails ("Content of sequences changed")."""
+        if not len(ids):
+            return np.zeros(0, dtype=object)
+        with self._lock:
+            known = np.array(self.values, dtype=object)
+        return known[ids]
+
     def map(self, texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each of ``texts`` (text, no nulls): the id of its clean value (-1 if rejected), whether it was
         repaired, and its index into :attr:`raw`, :attr:`kind` and :attr:`reason`."""

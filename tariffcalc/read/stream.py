@@ -717,7 +717,7 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
             kinds = np.full(len(where), "duplicate", dtype=object)
             dup = _ledger(plan, table, fields, where, kinds, [""] * len(where), value)
             dup["_key"] = keys[where]
-            dup["_code"] = _values(lookups.code, code.ids[where])
+            dup["_code"] = lookups.code.take(code.ids[where])
             dup["_extras"] = _extras_key(plan, fields, where)
             dup["_subtotal"] = in_subtotal[where]
             dup["_p"], dup["_c"], dup["_t"], dup["_v"] = (
@@ -984,19 +984,15 @@ def _extras_key(plan: Plan, fields: _Fields, rows: np.ndarray) -> np.ndarray:
     return frame.agg("\x1f".join, axis=1).to_numpy(dtype=object)
 
 
-def _values(lookup: cells.Lookup, ids: np.ndarray) -> np.ndarray:
-    return np.array(lookup.values, dtype=object)[ids] if len(ids) else np.zeros(0, dtype=object)
-
-
 def _accepted(plan: Plan, lookups: Lookups, table, fields: _Fields, keep, partner, code, period, value):
     """The canonical table of the accepted rows ``keep`` (and their line, in ``_line``). Canonical inputs
     keep their column order and extra columns; other layouts give the fields and the layout's extras."""
     layout = plan.layout
     clean = {
-        "partner": _values(lookups.partner, partner.ids[keep]),
-        "hs": _values(lookups.code, code.ids[keep]),
+        "partner": lookups.partner.take(partner.ids[keep]),
+        "hs": lookups.code.take(code.ids[keep]),
         "period": (
-            _values(lookups.period, period.ids[keep])
+            lookups.period.take(period.ids[keep])
             if period is not None
             else np.full(len(keep), "", dtype=object)
         ),

@@ -548,7 +548,16 @@ def resolve_pairs(
         per_pair = {}
         if measure.observed is None and (charged[measure.id] is not None or measure.all_in or partial):
             per_pair = _per_pair(
-                measure, p, partner_index, pair_class, applies, charged, partial, covers, observed_rate, shares
+                measure,
+                p,
+                partner_index,
+                pair_class,
+                applies,
+                charged,
+                partial,
+                covers,
+                observed_rate,
+                shares,
             )
         resolved[measure.id] = MeasureRates(
             measure,

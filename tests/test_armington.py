@@ -297,11 +297,16 @@ def test_respond_tables_add_up(small_result):
     assert rows["imports_after_usd"].sum() == pytest.approx(pairs["imports_after_usd"].sum(), rel=1e-12)
     chn = rows[(rows["partner"] == "CHN") & (rows["hs"] == "8471300100")]["imports_after_usd"].to_numpy()
     assert chn[0] / chn[1] == pytest.approx(400.0 / 50.0, rel=1e-12)
-    # The chapter row 99 is its own market (one source): with t0 = 0, t1 = 0.10 and the fallback η = 1.0
-    # (chapter 99 has no Hauk estimate) imports fall to 20 · 1.1^(−1).
-    fra = pairs.set_index(["partner", "hs"]).loc[("FRA", "99")]
-    assert fra["import_demand_elasticity"] == 1.0
-    assert fra["imports_after_usd"] == pytest.approx(20.0 / 1.1, rel=1e-13)
+    # The chapter row 99 is split over chapter 99's HTS10 import mix; FRA is the only source of each of
+    # those codes here: with t0 = 0, t1 = 0.10 and the fallback η = 1.0 (chapter 99 has no Hauk estimate)
+    # its imports fall to 20 · 1.1^(−1).
+    fra = pairs[(pairs["partner"] == "FRA") & (pairs["data_hs"] == "99")]
+    assert len(fra) >= 1 and fra["hs"].str.len().eq(10).all()  # chapter 99's mix: 9999950000 alone
+    assert (fra["import_demand_elasticity"] == 1.0).all()
+    assert fra["imports_after_usd"].sum() == pytest.approx(20.0 / 1.1, rel=1e-12)
+    assert rows.set_index(["partner", "hs"]).loc[("FRA", "99"), "imports_after_usd"] == pytest.approx(
+        20.0 / 1.1, rel=1e-12
+    )
     summary = response.summary()
     assert {"effective_rates", "trade", "welfare", "prices", "revenue_ladder", "parameters"} <= set(summary)
     assert summary["trade"]["trade_creation_usd"] == pytest.approx(
@@ -321,14 +326,15 @@ def test_chapter_file_overrides_scalars_and_defaults(small_result, tmp_path):
 
 
 def test_default_run_is_fast_and_consistent():
-    # The default job: liberation-day vs baseline-2024 on the bundled 2024 imports (about 588,000 pairs).
+    # The default job: liberation-day vs baseline-2024 on the bundled 2024 imports (about 588,000 pairs in
+    # the data, 1.92 million priced once the chapter rows of 148 partners are split over the HTS10 mix).
     result = duties.compute(
         bundled.default_flows(), load_scenario("liberation-day"), load_scenario("baseline-2024")
     )
     start = time.perf_counter()
     response = armington.respond(result)
     elapsed = time.perf_counter() - start
-    assert elapsed < 5.0, f"response took {elapsed:.1f} s"
+    assert elapsed < 10.0, f"response took {elapsed:.1f} s"
     s = response.solution
     per_market = np.bincount(s.market, weights=s.trade_diversion_usd)
     imports = np.bincount(s.market, weights=s.imports_usd)

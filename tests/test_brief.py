@@ -247,7 +247,7 @@ def test_cli_brief_on_the_bundled_data(partner, options, level, by_partner, tmp_
     assert 1 <= _pages(pdf) <= 3
     summary = (out / "summary.md").read_text(encoding="utf-8")
     if partner == "UKR":
-        assert "by HS chapter only" in summary and "coarse_match" in summary
+        assert "by HS chapter only" in summary and "priced as the 2024 US import mix" in summary
     if partner == "EU":
         assert "27 members" in summary and "allocated" in summary
     if partner == "VNM":

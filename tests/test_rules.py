@@ -235,12 +235,14 @@ def test_coarse_rows_are_not_matched_by_finer_prefixes_and_are_counted(write_sce
         exclude_products = ["61091000"]
     """)
     data = flows(("UKR", "61", 500.0), ("UKR", "6109100012", 100.0), ("UKR", "62", 50.0))
-    result = compute(data, scenario, zero_baseline)
+    # without the split over the import mix (tests/test_coarse_split.py has the split)
+    result = compute(data, scenario, zero_baseline, split_coarse=False)
     # chapter 61 row: the HTS8 exclusion is finer than the row, so it does not match; 10 % applies
     assert duty_by_pair(result) == {("UKR", "61"): 50.0, ("UKR", "6109100012"): 0.0, ("UKR", "62"): 5.0}
     diagnostics = result.diagnostics()
     assert diagnostics["coarse_match_value_usd"] == pytest.approx(500.0)
     assert diagnostics["coarse_match_value_by_measure_usd"] == {"m": pytest.approx(500.0)}
+    assert diagnostics["coarse_split_value_usd"] == 0.0
 
 
 def test_observed_rates_fall_back_from_fine_to_coarse_cells():

@@ -272,7 +272,14 @@ def _monthly_flows(first: Result) -> dict[int, Result] | None:
         return None
     month = periods.str[5:].astype(int).to_numpy()
     return {
-        m: duties.compute(first.flows[month == m], first.scenario, first.baseline, first.as_of, first.level)
+        m: duties.compute(
+            first.flows[month == m],
+            first.scenario,
+            first.baseline,
+            first.as_of,
+            first.level,
+            split_coarse=first.split_coarse,
+        )
         for m in sorted(set(month))
     }
 

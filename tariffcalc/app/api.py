@@ -37,6 +37,7 @@ def compute(
     baseline: str | Path | Scenario = DEFAULT_BASELINE,
     as_of: dt.date | None = None,
     level: int = 2,
+    split_coarse: bool = True,
 ) -> duties.Result:
     """Static duties of ``scenario`` against ``baseline`` on ``flows`` (default: bundled 2024 US imports).
 
@@ -46,13 +47,17 @@ def compute(
     codes are read as digits, and repaired if they lost a leading zero), and rows that cannot be used
     (unknown partners, negative or missing values, malformed codes) are rejected with a warning, not priced.
     The reading is kept on the result as ``result.flowset`` (``result.flowset.problems()`` lists the
-    rejected rows). Scenarios are bundled names or paths to TOML files.
+    rejected rows). Scenarios are bundled names or paths to TOML files. ``split_coarse=False`` prices rows
+    coarser than HTS10 as they are instead of as the 2024 import mix of the codes under them
+    (docs/scenarios.md, "How rates are resolved", item 4).
     """
     if flows is None:
         flows = load_flows()
     chosen = _scenario(scenario)
     flowset = flows if isinstance(flows, FlowSet) else _read_frame(flows, chosen.importer)
-    result = duties.compute(flowset.flows, chosen, _scenario(baseline), as_of=as_of, level=level)
+    result = duties.compute(
+        flowset.flows, chosen, _scenario(baseline), as_of=as_of, level=level, split_coarse=split_coarse
+    )
     return dataclasses.replace(result, flowset=flowset)
 
 
@@ -96,7 +101,13 @@ def _manifest(result: duties.Result, flowset: FlowSet, options: dict[str, Any]) 
     return bundle.manifest(
         "run",
         bundle.input_entries(flowset),
-        parameters={"as_of": result.as_of.isoformat(), "level": result.level, "model": "static", **options},
+        parameters={
+            "as_of": result.as_of.isoformat(),
+            "level": result.level,
+            "split_coarse": result.split_coarse,
+            "model": "static",
+            **options,
+        },
         scenario=result.scenario.to_dict(),
         baseline=result.baseline.to_dict(),
     )
@@ -285,6 +296,7 @@ def run(
     parameters: dict[str, Any] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    split_coarse: bool = True,
 ) -> tuple[duties.Result, dict[str, Any], Path]:
     """Everything ``tariffcalc run`` does: load, compute, write. Returns (result, summary, output folder).
 
@@ -295,6 +307,7 @@ def run(
     ``parameters`` (names as in the scenario file; ``None`` values are ignored). ``engine="dask"`` sums
     clean canonical flows (files, globs, Parquet dataset folders) on the Dask cluster at ``scheduler``, or
     on a local one (:mod:`tariffcalc.engine.dask_engine`, docs/dask.md); the results are the local engine's.
+    ``split_coarse=False`` prices coarse rows as they are (see :func:`compute`).
     """
     formats = tuple(formats)
     _check_options(formats, top, paper)
@@ -316,7 +329,7 @@ def run(
                 f"Unknown engine {engine!r} (use 'local' or 'dask'; a scheduler needs 'dask')."
             )
         progress.step("computing duties")
-        result = compute(flowset, scenario, baseline, as_of=as_of, level=level)
+        result = compute(flowset, scenario, baseline, as_of=as_of, level=level, split_coarse=split_coarse)
         response = respond(result, model, parameters)
         out = Path(out) if out is not None else Path("reports") / scenario.name
         options = {"charts": charts, "formats": formats, "top": top, "paper": paper, "progress": progress}

@@ -132,7 +132,7 @@ def finest_level(result: Result, members: Iterable[str]) -> int:
     member, lengths = _pair_arrays(result, members)
     if not member.any():
         raise TariffcalcError("The partner has no imports in the flows.")
-    return int(lengths[result.pair_code_index[member]].min())
+    return int(lengths[result.pair_data_code_index[member]].min())
 
 
 def _rates(table: pd.DataFrame, prefix: str = "") -> None:
@@ -163,8 +163,8 @@ def product_table(result: Result, members: Iterable[str], level: int, response: 
     key_of_code, keys = pd.factorize(
         np.array([c[:level] if len(c) >= level else "" for c in result.codes], dtype=object)
     )
-    key = key_of_code[result.pair_code_index]
-    too_coarse = lengths[result.pair_code_index] < level
+    key = key_of_code[result.pair_data_code_index]
+    too_coarse = lengths[result.pair_data_code_index] < level
     if (member & too_coarse).any():
         raise TariffcalcError(f"The partner has imports at codes coarser than {level} digits.")
     n = len(keys)
@@ -260,16 +260,23 @@ def coverage(result: Result, members: Iterable[str], level: int) -> dict[str, fl
     """What the competitor figures can and cannot see at ``level``, USD: imports of other partners in the
     partner's chapters (``rivals_in_chapters_usd``) and the part of it reported coarser than ``level``
     (``rivals_coarser_usd``), which no product of the brief can include; and the partner's imports touched
-    by the coarse-row rule (``coarse_match_usd``, see :func:`product_table`)."""
+    by the coarse-row rule (``coarse_match_usd``, see :func:`product_table`) and those split over the
+    import mix (``coarse_split_usd``, docs/scenarios.md "Coarse rows")."""
     member, lengths = _pair_arrays(result, members)
+    split = (
+        np.zeros(len(member), dtype=bool)
+        if result.split is None
+        else result.split.was_split[result.split.origin]
+    )
     chapter_of_code = np.array([c[:2] for c in result.codes], dtype=object)
-    chapters = set(chapter_of_code[result.pair_code_index[member]])
-    in_chapters = np.isin(chapter_of_code, list(chapters))[result.pair_code_index] & ~member
-    coarse = in_chapters & (lengths[result.pair_code_index] < level)
+    chapters = set(chapter_of_code[result.pair_data_code_index[member]])
+    in_chapters = np.isin(chapter_of_code, list(chapters))[result.pair_data_code_index] & ~member
+    coarse = in_chapters & (lengths[result.pair_data_code_index] < level)
     return {
         "rivals_in_chapters_usd": float(result.pair_value[in_chapters].sum()),
         "rivals_coarser_usd": float(result.pair_value[coarse].sum()),
         "coarse_match_usd": float(result.pair_value[result.coarse_pairs() & member].sum()),
+        "coarse_split_usd": float(result.pair_value[split & member].sum()),
     }
 
 
@@ -367,8 +374,7 @@ def _caveats(
     if finest == 2:
         items.append(
             f"The trade data have {owner} imports by HS chapter only, so every figure of this brief is at "
-            "chapter level: a chapter's rate is the average over all of its goods, and goods that a measure "
-            "exempts or singles out cannot be told apart within it."
+            "chapter level: a chapter's rate is the average over all of its goods."
         )
     elif level < finest:
         items.append(
@@ -377,6 +383,13 @@ def _caveats(
     else:
         items.append(
             f"Products are {level_name}s ({level} digits), the finest level the data have for {name}."
+        )
+    if seen.get("coarse_split_usd", 0.0) > 0:
+        items.append(
+            f"{run_summary.words(seen['coarse_split_usd'])} of {owner} imports is reported coarser than HTS10 and "
+            "was priced as the 2024 US import mix of the HTS10 codes under each row (the partners with HTS10 "
+            "detail): goods that a measure exempts or singles out count by their share of that mix, not of "
+            f'{owner} own goods (docs/scenarios.md, "Coarse rows").'
         )
     if seen["coarse_match_usd"] > 0:
         flagged = products[products["coarse_match"]].sort_values(

@@ -188,6 +188,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     metavar="ADDRESS",
     help="Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).",
 )
+@click.option(
+    "--no-split-coarse",
+    is_flag=True,
+    help="Price rows coarser than HTS10 (chapter-level partners) as they are, instead of as the 2024 "
+    "import mix of the HTS10 codes under them (docs/scenarios.md).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors and warnings (and no progress bar).")
 def run(
     scenario,
@@ -205,6 +211,7 @@ def run(
     model,
     engine,
     scheduler,
+    no_split_coarse,
     quiet,
     **reading,
 ) -> None:
@@ -248,6 +255,7 @@ def run(
         parameters=overrides,
         engine=engine,
         scheduler=scheduler,
+        split_coarse=not no_split_coarse,
     )
     if quiet:
         warn(figures)  # the summary below says them otherwise
@@ -264,12 +272,23 @@ def run(
 @click.option("--as-of", callback=_date, help="Date (YYYY-MM-DD); default: the scenario's own.")
 @click.option("--baseline", default="baseline-2024", show_default=True, help="Scenario to compare against.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def explain(scenario, partner, code, as_of, baseline, as_json) -> None:
-    """Why one good from one partner pays what it pays under SCENARIO."""
+@click.option(
+    "--no-split-coarse",
+    is_flag=True,
+    help="Price a code coarser than HTS10 as it is, not as the 2024 import mix of the codes under it.",
+)
+def explain(scenario, partner, code, as_of, baseline, as_json, no_split_coarse) -> None:
+    """Why one good from one partner pays what it pays under SCENARIO.
+
+    A code coarser than HTS10 (a chapter, say) is priced as `run` prices a chapter-level row: as the 2024
+    import mix of the HTS10 codes under it; the largest of them are listed.
+    """
     from tariffcalc.rules.explain import explain as explain_pair
     from tariffcalc.rules.explain import to_text
 
-    result = explain_pair(scenario, partner, code, as_of=as_of, baseline=baseline)
+    result = explain_pair(
+        scenario, partner, code, as_of=as_of, baseline=baseline, split_coarse=not no_split_coarse
+    )
     click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else to_text(result))
 
 

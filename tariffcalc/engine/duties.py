@@ -4,6 +4,11 @@ Trade is held at its observed value; each flow pays the rate of its (partner, pr
 USD = value in USD × rate (a fraction). The *added* duty of a scenario is its duty minus the baseline's
 duty on the same flows. Work is done on the distinct (partner, product) pairs, and rows are summed into
 pairs with ``np.bincount``, so the cost grows with the number of distinct pairs, not with rows.
+
+Coarse rows (a chapter-level code, say) are split over the finer codes of the reference import mix
+(:mod:`tariffcalc.reference.mix`) before rates are resolved: the pairs priced are then the data's pairs that
+were not split and the sub-pairs of those that were, each sub-pair carrying its share of the row's value.
+Tables stay at the data's own codes; ``compute(..., split_coarse=False)`` prices coarse rows as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tariffcalc.reference import countries, hs
+from tariffcalc.reference.mix import FINEST, IMPORTER, ImportMix, Split, is_coarse, us_2024_mix
 from tariffcalc.rules.scenario import Scenario
 from tariffcalc.rules.schedule import Schedule, resolve_pairs
 
@@ -37,8 +43,13 @@ class Result:
 
     Pairs are integer indices into the distinct ``partners`` and ``codes`` (``pair_partner_index``,
     ``pair_code_index``), and every array over pairs is aligned with them; ``row_pair`` maps each input
-    row to its pair, so per-row figures (:meth:`flow_duties`) are a gather away. Amounts in USD, rates as
-    fractions.
+    row to its pair in the data, so per-row figures (:meth:`flow_duties`) are a gather away. Amounts in
+    USD, rates as fractions.
+
+    When coarse rows were split (``split``), the pairs are the *priced* pairs: the data's pairs that were
+    not split and the sub-pairs of those that were (a sub-pair's code is a code of the mix, its value the
+    row's value × its weight). ``row_pair`` then maps rows to the data's pairs (:class:`Split` relates the
+    two), and the tables use each pair's code in the data (:attr:`pair_data_code_index`).
     """
 
     scenario: Scenario
@@ -59,6 +70,39 @@ class Result:
     flowset: Any = None
     """The reading the flows came from (a :class:`tariffcalc.read.flows.FlowSet`, with its rejects), when
     :func:`tariffcalc.compute` read them; None for flows given as a table to this module's ``compute``."""
+    split: Split | None = None
+    """How coarse rows were split (None when none was, or with ``split_coarse=False``)."""
+    data_value: np.ndarray | None = None
+    """Each data pair's value (USD) when rows were split (``pair_value`` holds the priced pairs')."""
+    split_coarse: bool = True
+    """Whether coarse rows were to be split (``compute(..., split_coarse=...)``)."""
+
+    @property
+    def pair_data_code_index(self) -> np.ndarray:
+        """Each pair's code as in the data (index into ``codes``): the coarse code of a split row's sub-pairs."""
+        return self.pair_code_index if self.split is None else self.split.origin_code_index
+
+    @property
+    def observed_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The data's pairs and each pair's data pair, whose observed 2024 rate it takes (None: its own);
+        see :func:`~tariffcalc.rules.schedule.resolve_pairs`."""
+        if self.split is None:
+            return None
+        return self.split.data_partner_index, self.split.data_code_index, self.split.origin
+
+    @property
+    def data_pair_value(self) -> np.ndarray:
+        """Each data pair's value (USD): ``row_pair``'s pairs."""
+        return self.pair_value if self.data_value is None else self.data_value
+
+    def data_pair_rate(self, rate: np.ndarray) -> np.ndarray:
+        """A rate (fraction) of each pair as a rate of each data pair (``row_pair``'s pairs): a split row's
+        rate is its sub-pairs' rates averaged with their weights."""
+        return rate if self.split is None else self.split.average(rate)
+
+    def data_pair_sum(self, values: np.ndarray) -> np.ndarray:
+        """Amounts (USD) of each pair summed by data pair (``row_pair``'s pairs)."""
+        return values if self.split is None else self.split.fold(values)
 
     def __repr__(self) -> str:
         totals = self.totals()
@@ -107,9 +151,15 @@ class Result:
         key = self.pair_partner_index.astype(np.intp)  # intp: bincount and gathers would convert others
         key *= len(levels)
         key += index  # in place: pairs run to millions, and fresh memory is slow to touch
+        data_key = None
+        if self.split is not None:  # imports from the data's pairs, so they add up exactly as the rows do
+            data_key = self.split.data_partner_index.astype(np.intp) * len(levels)
+            data_key += self._code_levels[0][self.split.data_code_index]
         if grid > DENSE_PAIRS:
             cells, key = np.unique(key, return_inverse=True)
             grid, keep = len(cells), slice(None)
+            if data_key is not None:
+                data_key = np.searchsorted(cells, data_key)
         else:
             cells = keep = np.flatnonzero(np.bincount(key, minlength=grid))
         scratch = np.empty(len(self.pair_value))
@@ -119,6 +169,9 @@ class Result:
             ("baseline_duty_usd", self.baseline_schedule.total_rate),
             ("scenario_duty_usd", self.scenario_schedule.total_rate),
         ):
+            if rate is None and data_key is not None:
+                sums[name] = np.bincount(data_key, weights=self.data_value, minlength=grid)[keep]
+                continue
             weights = self.pair_value if rate is None else np.multiply(self.pair_value, rate, out=scratch)
             sums[name] = np.bincount(key, weights=weights, minlength=grid)[keep]
         return cells // len(levels), cells % len(levels), levels, sums
@@ -139,11 +192,18 @@ class Result:
     def product_levels(self) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's product at the table level as an index into the distinct level codes, and those codes.
 
-        Codes coarser than the level keep their own length. Cut once per distinct code, then gathered:
-        pairs run to millions, distinct codes to thousands.
+        Codes coarser than the level keep their own length, and a split row's sub-pairs take the row's
+        code. Cut once per distinct code, then gathered: pairs run to millions, distinct codes to thousands.
         """
-        of_code, levels = pd.factorize(np.array([code[: self.level] for code in self.codes], dtype=object))
-        return of_code[self.pair_code_index], np.asarray(levels, dtype=object)
+        of_code, levels = self._code_levels
+        return of_code[self.pair_data_code_index], levels
+
+    @functools.cached_property
+    def _code_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each of the data's codes at the table level, as an index into the distinct level codes; those codes."""
+        codes = self.codes if self.split is None else self.codes[: self.split.data_codes]  # the data's own
+        of_code, levels = pd.factorize(np.array([code[: self.level] for code in codes], dtype=object))
+        return of_code, np.asarray(levels, dtype=object)
 
     def partner_product_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each pair's partner × product cell at ``level`` (the rows of :meth:`by_partner_product`, in
@@ -215,13 +275,13 @@ class Result:
         """The input flows, one row each, with baseline, scenario and added duty and each measure's duty."""
         out = self.flows.copy()
         value = out["value_usd"].to_numpy()
-        baseline_rate = self.baseline_schedule.total_rate[self.row_pair]
-        scenario_rate = self.scenario_schedule.total_rate[self.row_pair]
+        baseline_rate = self.data_pair_rate(self.baseline_schedule.total_rate)[self.row_pair]
+        scenario_rate = self.data_pair_rate(self.scenario_schedule.total_rate)[self.row_pair]
         out["baseline_duty_usd"] = value * baseline_rate
         out["scenario_duty_usd"] = value * scenario_rate
         out["added_duty_usd"] = out["scenario_duty_usd"] - out["baseline_duty_usd"]
         for m in self.scenario_schedule.measures:
-            out[f"duty_usd:{m.measure.id}"] = value * m.contribution[self.row_pair]
+            out[f"duty_usd:{m.measure.id}"] = value * self.data_pair_rate(m.contribution)[self.row_pair]
         return out
 
     def with_scenario(self, scenario: Scenario, as_of: dt.date | None = None) -> Result:
@@ -232,13 +292,19 @@ class Result:
         """
         on = as_of or scenario.as_of
         schedule = resolve_pairs(
-            scenario, self.partners, self.codes, self.pair_partner_index, self.pair_code_index, on
+            scenario,
+            self.partners,
+            self.codes,
+            self.pair_partner_index,
+            self.pair_code_index,
+            on,
+            observed_pairs=self.observed_pairs,
         )
         return dataclasses.replace(self, scenario=scenario, as_of=on, scenario_schedule=schedule)
 
     def totals(self) -> dict[str, float]:
         """Headline totals: imports, baseline/scenario/added duty (USD) and effective rates (fractions)."""
-        imports = float(self.pair_value.sum())
+        imports = float((self.pair_value if self.data_value is None else self.data_value).sum())
         base = float(self.baseline_duty.sum())
         scen = float(self.scenario_duty.sum())
         share = (lambda x: x / imports) if imports > 0 else (lambda x: 0.0)
@@ -266,7 +332,8 @@ class Result:
         return any_coarse
 
     def diagnostics(self) -> dict[str, object]:
-        """Value touched by the coarse-row rule and by observed-rate fallbacks, and value whose rate was floored."""
+        """Value of coarse rows split over the import mix and of those matched coarsely, value at each
+        observed-rate fallback, and value whose rate was floored (USD)."""
         masks = self.coarse_masks()
         any_coarse = self.coarse_pairs()
         tiers: dict[str, float] = {}
@@ -276,9 +343,25 @@ class Result:
                 tiers = {str(k): float(v) for k, v in sums.items()}
                 break
         code_length = np.fromiter(map(len, self.codes), dtype=np.int64, count=len(self.codes))
-        coarser_than_level = code_length[self.pair_code_index] < self.level
+        data_code_length = code_length[self.pair_data_code_index]
+        coarser_than_level = data_code_length < self.level
         floored = self.scenario_schedule.floored | self.baseline_schedule.floored
+        split = np.zeros(len(self.pair_value), dtype=bool)
+        if self.split is not None:
+            split = self.split.was_split[self.split.origin]
+        by_partner = np.bincount(
+            self.pair_partner_index[split], weights=self.pair_value[split], minlength=len(self.partners)
+        )
         return {
+            "coarse_split": self.split_coarse,
+            "coarse_split_value_usd": float(self.pair_value[split].sum()),
+            "coarse_split_rows": int(self.split.was_split.sum()) if self.split is not None else 0,
+            "coarse_split_partners": int(np.count_nonzero(by_partner)),
+            "coarse_split_value_by_partner_usd": {
+                str(self.partners[i]): float(by_partner[i]) for i in np.argsort(-by_partner) if by_partner[i]
+            },
+            "coarse_split_mix": self.split.mix.source if self.split is not None else "",
+            "coarse_unsplit_value_usd": float(self.pair_value[(data_code_length < FINEST) & ~split].sum()),
             "coarse_match_value_usd": float(self.pair_value[any_coarse].sum()),
             "coarse_match_value_by_measure_usd": {
                 k: float(self.pair_value[v].sum()) for k, v in masks.items() if v.any()
@@ -350,11 +433,17 @@ def compute(
     baseline: Scenario,
     as_of: dt.date | None = None,
     level: int = 2,
+    split_coarse: bool = True,
+    mix: ImportMix | None = None,
 ) -> Result:
     """Static duties of ``scenario`` and ``baseline`` on ``flows`` (canonical table; value_usd in USD).
 
     ``as_of`` defaults to the scenario's own date; the baseline is evaluated on its own ``as_of``.
-    ``level`` (2/4/6/8/10) is the product level of the product tables.
+    ``level`` (2/4/6/8/10) is the product level of the product tables. With ``split_coarse`` (and US
+    imports, the importer of the reference mix), each row coarser than HTS10 is priced as the mix of the
+    HTS10 codes under it (:func:`tariffcalc.reference.mix.us_2024_mix`): it pays the weighted average
+    of their rates, and its observed 2024 rate is unchanged. ``mix`` replaces the reference mix (tests,
+    studies of another mix).
     """
     hs.check_level(level)
     on = as_of or scenario.as_of
@@ -366,9 +455,19 @@ def compute(
         row_pair, pair_value = np.arange(len(value)), value
     else:
         pair_value = np.bincount(row_pair, weights=value, minlength=len(pair_partner_index))
+    split = None
+    if split_coarse and scenario.importer == IMPORTER and is_coarse(codes).any():  # else no mix is read
+        split = (mix or us_2024_mix()).split(codes, pair_partner_index, pair_code_index)
+    observed_pairs = data_value = None
+    if split is not None:
+        codes, pair_partner_index, pair_code_index = split.codes, split.partner_index, split.code_index
+        data_value, pair_value = pair_value, pair_value[split.origin] * split.weight
+        observed_pairs = (split.data_partner_index, split.data_code_index, split.origin)
 
     def schedule(of: Scenario, on: dt.date | None) -> Schedule:
-        return resolve_pairs(of, partners, codes, pair_partner_index, pair_code_index, on)
+        return resolve_pairs(
+            of, partners, codes, pair_partner_index, pair_code_index, on, observed_pairs=observed_pairs
+        )
 
     return Result(
         scenario=scenario,
@@ -384,4 +483,7 @@ def compute(
         partners=partners,
         pair_code_index=pair_code_index,
         codes=codes,
+        split=split,
+        split_coarse=split_coarse,
+        data_value=data_value,
     )

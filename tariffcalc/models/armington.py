@@ -294,13 +294,19 @@ class Response:
     ladder: list[revenue.LadderStep]
 
     def pairs(self) -> pd.DataFrame:
-        """One row per distinct (partner, code) pair with its static and response figures."""
+        """One row per distinct (partner, code) pair priced with its static and response figures.
+
+        A coarse row split over the import mix gives one row per code of the mix (``hs``; each code is its
+        own market, where the partner competes with that code's other sources), with ``data_hs`` the row's
+        own code; elsewhere ``data_hs`` equals ``hs``.
+        """
         s = self.solution
         r = self.result
         table = pd.DataFrame(
             {
                 "partner": r.pair_partner,
                 "hs": r.pair_code,
+                "data_hs": r.codes[r.pair_data_code_index],
                 "imports_usd": r.pair_value,
                 "baseline_duty_usd": r.baseline_duty,
                 "scenario_duty_usd": r.scenario_duty,
@@ -321,16 +327,17 @@ class Response:
 
     def flow_rows(self) -> pd.DataFrame:
         """The input flows, one row each, with the response of their pair in proportion to their value."""
-        out = self.result.flows.copy()
-        pair = self.result.row_pair
+        r = self.result
+        out = r.flows.copy()
+        pair = r.row_pair  # the data's pairs: a split coarse row's sub-pairs are summed back first
         value = out["value_usd"].to_numpy(dtype=float)
-        pair_value = self.result.pair_value[pair]
+        pair_value = r.data_pair_value[pair]
         weight = np.divide(value, pair_value, out=np.zeros_like(value), where=pair_value > 0)
         s = self.solution
         for name in SUM_COLUMNS:
-            out[name] = getattr(s, name)[pair] * weight
-        out["price_index_change"] = s.price_index_change[pair]
-        out["world_price_change"] = s.world_price_change[pair]
+            out[name] = r.data_pair_sum(getattr(s, name))[pair] * weight
+        out["price_index_change"] = r.data_pair_rate(s.price_index_change)[pair]
+        out["world_price_change"] = r.data_pair_rate(s.world_price_change)[pair]
         return out
 
     def _aggregate(

@@ -30,6 +30,7 @@ from matplotlib.patches import Rectangle
 
 from tariffcalc._version import __version__
 from tariffcalc.engine.duties import Result
+from tariffcalc.reference import countries
 from tariffcalc.report import charts, style, summary
 from tariffcalc.util.files import write_bytes
 
@@ -501,6 +502,31 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
                 [str(reason), f"{row['size']:,}", f"{row['sum']:,.0f}"]
                 for reason, row in reasons.head(12).iterrows()
             ],
+        )
+    split = diag.get("coarse_split_value_usd", 0.0)
+    items += layout.heading("Rows coarser than HTS10, split over the import mix")
+    if split:
+        partners = diag["coarse_split_value_by_partner_usd"]
+        items += layout.paragraph(
+            f"{_usd(split)} of imports ({diag['coarse_split_rows']:,} rows from {len(partners):,} partners) is "
+            f"reported only at a level coarser than HTS10 (HS chapters, for the smaller partners of the bundled "
+            f"data). Each such row was split over the HTS10 codes under it in proportion to "
+            f"{diag['coarse_split_mix']}; it pays the average of its codes' rates weighted by their shares, so "
+            "goods exempt at HTS8 or HTS10 are exempt by their share of the mix, and its observed 2024 duty is "
+            "its own. The partners with the most value split:"
+        )
+        items += layout.table(
+            [Column("Partner", layout.text_width - 1.6), Column("Value split, $", 1.6, "right")],
+            [
+                [f"{countries.partner_name(partner)} ({partner})", f"{value:,.0f}"]
+                for partner, value in list(partners.items())[:10]
+            ],
+        )
+    elif diag.get("coarse_split", True):
+        items += layout.paragraph("None: every row is at HTS10, or the mix has no codes under it.")
+    else:
+        items += layout.paragraph(
+            "Not done in this run (--no-split-coarse): rows coarser than HTS10 were priced as they are."
         )
     by_measure = diag["coarse_match_value_by_measure_usd"]
     items += layout.heading("Rows at a coarser level than a measure's product list")

@@ -16,8 +16,16 @@ from tariffcalc.rules.schedule import EXACT
 
 TOP = 10
 COARSE_RULE = (
-    "A product-scope prefix finer than a data row's code (an HTS8 exemption and a chapter-level row) does not "
-    "match that row: the row is treated as outside that prefix."
+    "A row coarser than HTS10 (a chapter-level row) is split over the HTS10 codes under it in proportion to their "
+    "2024 US imports from the partners with HTS10 detail: rates are resolved on those codes and the row pays their "
+    "weighted average, so goods exempt at HTS8 or HTS10 are exempt in the row too by their share of the mix; the "
+    "row's observed 2024 rate stays its own. Where the mix has no codes under a row, a product-scope prefix finer "
+    "than the row's code does not match that row: the row is treated as outside that prefix."
+)
+COARSE_RULE_UNSPLIT = (
+    "Rows coarser than HTS10 were not split over the import mix (--no-split-coarse): a product-scope prefix finer "
+    "than a data row's code (an HTS8 exemption and a chapter-level row) does not match that row: the row is "
+    "treated as outside that prefix."
 )
 FALLBACK_RULE = (
     "Observed 2024 rates come from the same partner and code; failing that the same partner and the longest "
@@ -183,7 +191,10 @@ def build_summary(
             "files": [dataclasses.asdict(f) for f in flowset.files],
         },
         "diagnostics": diagnostics,
-        "rules": {"coarse_rows": COARSE_RULE, "observed_fallback": FALLBACK_RULE},
+        "rules": {
+            "coarse_rows": COARSE_RULE if result.split_coarse else COARSE_RULE_UNSPLIT,
+            "observed_fallback": FALLBACK_RULE,
+        },
         "warnings": warnings,
         "data": {"source": data_source(flowset), "periods": _periods(flowset)},
         "measures": _records(
@@ -365,10 +376,13 @@ def caveats(summary: dict[str, Any]) -> list[str]:
             "(US chapters 98-99, national lines or another HS vintage): used, but described at a coarser level or "
             "not at all."
         )
+    split = split_sentence(diag)
+    if split:
+        items.append(split)
     if diag["coarse_match_value_usd"] > 0:
         items.append(
             f"{_money(diag['coarse_match_value_usd'])} of imports is reported at a coarser product level than some "
-            f"measure's product list. {summary['rules']['coarse_rows']}"
+            f"measure's product list{' and was not split' if split else ''}. {summary['rules']['coarse_rows']}"
         )
     fallback = {k: v for k, v in diag["observed_rate_value_by_tier_usd"].items() if k != EXACT}
     if fallback:
@@ -378,6 +392,22 @@ def caveats(summary: dict[str, Any]) -> list[str]:
             + f". {summary['rules']['observed_fallback']}"
         )
     return items + [f"Warning: {w}" for w in summary["warnings"]]
+
+
+def split_sentence(diag: dict[str, Any]) -> str:
+    """How much value coarser than HTS10 was split over the import mix, from whom, and by which mix ("" if none)."""
+    value = diag.get("coarse_split_value_usd", 0.0)
+    if not value:
+        return ""
+    partners = diag["coarse_split_value_by_partner_usd"]
+    largest = ", ".join(f"{p} {_money(v)}" for p, v in list(partners.items())[:3])
+    return (
+        f"{_money(value)} of imports ({diag['coarse_split_rows']:,} rows from {count(len(partners))} partners, the "
+        f"largest {largest}) is reported only at a level coarser than HTS10 and was split over the HTS10 codes "
+        f"under each row by {diag['coarse_split_mix']}: each such row pays the mix's average of the rates of its "
+        "codes (goods exempt at HTS8 or HTS10 are exempt by their share of the mix); its observed 2024 duty is "
+        "unchanged. `tariffcalc run --no-split-coarse` prices the rows as they are."
+    )
 
 
 def to_markdown(summary: dict[str, Any]) -> str:

@@ -9,9 +9,12 @@ Rules (documented for users in docs/scenarios.md):
 * Products: among the measure's ``products`` and ``exclude_products`` prefixes, the longest prefix of a
   code decides whether the code is in or out (an HTS8 carve-out inside an included chapter is out; with no
   ``products`` every code is in unless excluded).
-* Coarse rows: a scope prefix *longer* than the data's code (an HTS8 exemption and a chapter row) does not
-  match it. The row is treated as outside that prefix, and its value is counted as a *coarse match* so the
-  summary can report how much value the rule touched.
+* Coarse rows: a scope prefix *longer* than a pair's code (an HTS8 exemption and a chapter row) does not
+  match it. The pair is treated as outside that prefix, and its value is counted as a *coarse match* so the
+  summary can report how much value the rule touched. (The engine first splits coarse rows over the
+  finer codes of a reference import mix, :mod:`tariffcalc.reference.mix`, so this applies only to rows
+  the mix has no codes for, or to runs without the split.) A sub-pair of a split row takes the row's own
+  observed rate (``observed_pairs``).
 * Pre-emption: where any measure listed in ``preempted_by`` covers the pair (partner, product and date in
   its scope), this measure does not apply.
 * A measure adds ``(rate − in_baseline) × applies_to_share`` to the pair's rate; an ``observed`` measure
@@ -497,18 +500,28 @@ def resolve_pairs(
     code_index: np.ndarray,
     as_of: dt.date | None = None,
     observed: ObservedRates | None = None,
+    observed_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Schedule:
     """Rates of ``scenario`` for distinct pairs ``(partners[partner_index], codes[code_index])``.
 
     ``partners`` (ISO3) and ``codes`` are distinct. ``observed`` supplies the rates of ``observed``
-    measures (default: the bundled 2024 US table). Scopes are resolved once per distinct partner and once
-    per distinct code; over pairs there are only integer gathers.
+    measures (default: the bundled 2024 US table). ``observed_pairs`` = ``(partner_index, code_index,
+    of)`` gives each pair *i* the observed 2024 rate of another pair, ``(partners[partner_index[of[i]]],
+    codes[code_index[of[i]]])``, for observed measures and the base of all-in rates (default: its own):
+    the sub-pairs of a split coarse row take the row's rate, so splitting never changes an observed duty.
+    Scopes are resolved once per distinct partner and once per distinct code; over pairs there are only
+    integer gathers.
     """
     on = as_of or scenario.as_of
     observed_rate = observed_tier = None
     if any(m.observed or m.all_in for m in scenario.measures):
         observed = observed or us_2024_observed()
-        observed_rate, observed_tier = observed.lookup_pairs(partners, codes, partner_index, code_index)
+        if observed_pairs is None:
+            observed_rate, observed_tier = observed.lookup_pairs(partners, codes, partner_index, code_index)
+        else:
+            of_partner, of_code, of = observed_pairs
+            observed_rate, observed_tier = observed.lookup_pairs(partners, codes, of_partner, of_code)
+            observed_rate, observed_tier = observed_rate[of], observed_tier[of]
     if not any(m.observed for m in scenario.measures):
         observed_tier = None
 

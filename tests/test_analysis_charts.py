@@ -111,7 +111,8 @@ def test_response_charts_only_with_a_response_model(files, responded, tmp_path):
 def test_response_chart_draws_the_by_partner_numbers(responded):
     out, figures = responded
     drawn = _csv(out / "charts" / "added_rate_response_by_partner.csv")
-    full = _csv(out / "by_partner.csv").set_index("partner")
+    groups = _csv(out / "by_group.csv").rename(columns={"group": "partner"})  # the EU is drawn as one partner
+    full = pd.concat([_csv(out / "by_partner.csv"), groups]).set_index("partner")
     partners = drawn[drawn["partner"] != ""]
     assert 0 < len(partners) <= 3
     for column in ("added_rate", "added_rate_after", "imports_after_usd", "added_duty_usd"):
@@ -228,3 +229,64 @@ def test_timeline_chart_draws_timeline_csv(files, tmp_path):
         ["timeline", str(files / "timeline.toml"), "--year", "2025", *flows, "--out", str(tmp_path / "again")]
     )
     _same_bytes(out, tmp_path / "again")
+
+
+def test_compare_charts_name_scenarios_by_title_and_leave_out_one_that_adds_nothing(files):
+    """Comparing the baseline itself with two scenarios: its row of zero bars is not drawn, and says so."""
+    from tariffcalc.app import studies
+
+    names = [files / f"{name}.toml" for name in ("zero", "ten", "china")]
+    study = studies.compare(names, [files / "flows.csv"], files / "zero.toml")
+    (headline, partners, _), _ = study.draw()
+    assert headline.data["scenario"].tolist() == ["ten", "china"]
+    assert headline.data["title"].tolist() == ["Ten percent", "China at fifty"]
+    assert "Not drawn, adding nothing against the baseline: no duties." in headline.subtitle
+    assert "the first scenario adds nothing and is not drawn" in partners.subtitle
+    assert "zero" in study.tables["compare_totals"]["scenario"].tolist()  # the table keeps every scenario
+
+
+def _axes(chart, ctx):
+    import matplotlib.axes
+
+    with style.context():
+        figure = charts.render(chart, ctx)
+    return [ax for ax in figure.findobj(matplotlib.axes.Axes) if ax.get_label() != "<colorbar>"]
+
+
+def test_sweep_axes_name_the_parameter_in_words_and_start_at_zero(files):
+    from tariffcalc.app import studies
+
+    study = studies.sweep(
+        files / "china.toml", ["measure.flat.rates.CHN=0.3:0.6:4"], [files / "flows.csv"], files / "zero.toml"
+    )
+    [chart], ctx = study.draw()
+    top, bottom = _axes(chart, ctx)
+    assert bottom.get_xlabel() == "Rate on China: test authority, %"
+    assert [round(x, 6) for x in bottom.get_lines()[0].get_xdata()] == [30.0, 40.0, 50.0, 60.0]  # percent
+    assert top.get_ylim()[0] <= 0 and bottom.get_ylim()[0] <= 0  # lines read against zero
+    assert chart.title.endswith(": China at fifty") and "measure.flat" not in chart.title + chart.subtitle
+    assert "The scenario's own value: rate on China: test authority = 50." in chart.subtitle
+    model = studies.sweep(
+        files / "china.toml", ["import_demand_elasticity=1:2:2"], [files / "flows.csv"], files / "zero.toml"
+    )
+    [chart], ctx = model.draw()
+    assert _axes(chart, ctx)[1].get_xlabel() == "Import demand elasticity (absolute value)"
+
+
+def test_a_second_sweep_of_another_grid_gets_its_own_folder_and_a_repeat_says_it_replaces(
+    files, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    flows = ["--flows", str(files / "flows.csv"), "--baseline", str(files / "zero.toml")]
+    runner = CliRunner()
+    first = ["sweep", str(files / "china.toml"), "--param", "measure.flat.rates.CHN=0.2:1:3", *flows]
+    assert runner.invoke(cli, [*first, "--quiet"]).exit_code == 0
+    other = ["sweep", str(files / "china.toml"), "--param", "measure.flat.rate=0:0.3:4", *flows, "--quiet"]
+    assert runner.invoke(cli, other).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir() if not p.name.startswith(".")) == [
+        "sweep-china-measure.flat.rate-0-0.3-4",
+        "sweep-china-measure.flat.rates.CHN-0.2-1-3",
+    ]
+    again = runner.invoke(cli, [*first, "--quiet"])
+    assert again.exit_code == 0
+    assert "Replaced the earlier sweep of measure.flat.rates.CHN 0.2 to 1 in" in again.stderr

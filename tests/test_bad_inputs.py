@@ -374,6 +374,19 @@ def test_validate_goes_on_after_an_unreadable_file():
     assert result.stderr == "Error: 1 of 2 file(s) cannot be read.\n"
 
 
+def test_validate_fails_when_every_row_is_rejected(tmp_path):
+    path = tmp_path / "all_bad.csv"
+    path.write_text("partner,hs,value_usd\nXXX,0101,10\nCHN,01x1,20\nDEU,8703,-5\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "Problems: 3 rows rejected" in result.stdout
+    assert result.stderr == (
+        "Error: every row was rejected (3 of 3): nothing in this file can be used; the problems are listed above.\n"
+    )
+    path.write_text("partner,hs,value_usd\nXXX,0101,10\nCHN,0101,20\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["validate", str(path)]).exit_code == 0  # one usable row is enough
+
+
 def test_header_only_file_validates_with_zero_rows():
     report = json.loads(CliRunner().invoke(cli, ["validate", str(BAD / "header_only.csv"), "--json"]).stdout)
     assert report["totals"]["rows"] == 0

@@ -143,7 +143,11 @@ def test_products_csv_is_spreadsheet_safe(small_files, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"e+" not in raw
     text = raw.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
-    assert text.splitlines()[0].split(",")[:3] == ["hs", "description", "imports_usd"]
+    assert text.splitlines()[0].split(",")[:3] == [
+        "hs",
+        "product",
+        "description",
+    ]  # the code as text beside hs
     assert not (folder / "brief.pdf").exists() and (folder / "summary.md").exists()
 
 

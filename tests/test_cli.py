@@ -64,7 +64,9 @@ def test_run_writes_the_contract_files_with_hand_checked_numbers(inputs, tmp_pat
     assert rejects.loc[0, "line"] == "4" and "unknown partner 'XXX'" in rejects.loc[0, "reason"]
     by_product = pd.read_csv(out / "by_product.csv", dtype={"hs": str}, encoding="utf-8-sig")
     assert set(by_product["hs"]) == {"01", "87"}  # chapter level by default, leading zero kept
-    assert "Rejected        1 rows, $0.0 bn" in result.output
+    assert (
+        "Rejected        1 rows, $70" in result.output and " bn" not in result.output
+    )  # a small input in dollars
 
 
 def test_run_added_duty_against_a_zero_baseline(inputs, tmp_path):
@@ -136,6 +138,42 @@ def test_explain_text_says_why(tmp_path):
     assert "Japan (JPN), HS 8703230190" in result.output
     assert "excluded: prefix 870323 is in Section 232 automobiles" in result.output
     assert "added +0.00%" in result.output
+
+
+def test_explain_and_rates_take_a_partner_group():
+    """`explain --partner EU`: how the group resolves: its members on the date, the scenario's rate for the
+    group, the measures of one member, and each member's rates."""
+    data = json.loads(
+        invoke("explain", "liberation-day", "--partner", "EU", "--hs", "6109100012", "--json").output
+    )
+    assert data["group"] == "EU" and data["partner_name"] == "European Union" and len(data["members"]) == 27
+    assert data["group_rates"] == [
+        {
+            "measure": "ieepa-reciprocal-annex1",
+            "authority": "IEEPA reciprocal tariff, Annex I individual rates (EO 14257)",
+            "rate": 0.20,
+        }
+    ]
+    assert data["uniform"] is True
+    assert data["added_rate"] == pytest.approx(0.20) and data["added_rate_max"] == pytest.approx(0.20)
+    assert {m["partner"] for m in data["member_rates"]} == set(data["members"])
+    text = invoke("explain", "liberation-day", "--partner", "European Union", "--hs", "6109100012").output
+    assert "EU is a partner group: 27 members on 2025-04-09" in text
+    assert "Rates for the group in this scenario: ieepa-reciprocal-annex1 20.00%" in text
+    assert "applies at 20.00%, the rate for group EU" in text and "added +20.00%" in text
+    # membership follows the date: the United Kingdom was a member until 31 January 2020
+    older = json.loads(
+        invoke(
+            "explain", "liberation-day", "--partner", "EU", "--hs", "61", "--as-of", "2019-06-01", "--json"
+        ).output
+    )
+    assert "GBR" in older["members"] and "GBR" not in data["members"]
+    table = invoke("rates", "liberation-day", "--partner", "EU", "--format", "csv").output
+    frame = pd.read_csv(pd.io.common.StringIO(table.lstrip("\ufeff")))
+    annex = frame[frame["measure"] == "ieepa-reciprocal-annex1"]
+    assert len(annex) == 27 and set(annex["rate_basis"]) == {"group EU"}
+    wrong = CliRunner().invoke(cli, ["explain", "liberation-day", "--partner", "EUU", "--hs", "61"])
+    assert wrong.exit_code == 2 and "Did you mean 'EU'" in wrong.output
 
 
 def test_rates_formats():

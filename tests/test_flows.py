@@ -123,7 +123,7 @@ def mixed(tmp_path):
         HEADER
         + "CHN,0101210010,2024,100\n"  # 2 good
         + "DEUX,0101,2024,5\n"  # 3 unknown partner (typo of DEU)
-        + "Germany,0102,2024,7\n"  # 4 a country name, not a code
+        + "Germany,0102,2024,7\n"  # 4 a country name, not a code: accepted as DEU and reported
         + "JPN,123,2024,1\n"  # 5 odd-length HS code
         + "JPN,87A3,2024,2\n"  # 6 letter in HS code
         + "JPN,01,2024,-3\n"  # 7 negative value
@@ -139,20 +139,10 @@ def mixed(tmp_path):
 
 def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
     accepted, rejects, _ = read_flows(mixed)
-    # line 10 repeats the key of line 2: both are accepted (and summed by a run)
-    assert accepted["hs"].tolist() == ["0101210010", "0101210010", "22"]
-    assert accepted["partner"].tolist() == ["CHN", "CHN", "FRA"]
-    assert rejects["line"].tolist() == [
-        3,
-        4,
-        5,
-        6,
-        7,
-        8,
-        9,
-        11,
-        12,
-    ]  # header is line 1, first data row line 2
+    # line 10 repeats the key of line 2: both are accepted (and summed by a run); line 4 names Germany
+    assert accepted["hs"].tolist() == ["0101210010", "0102", "0101210010", "22"]
+    assert accepted["partner"].tolist() == ["CHN", "DEU", "CHN", "FRA"]
+    assert rejects["line"].tolist() == [3, 5, 6, 7, 8, 9, 11, 12]  # header is line 1, first data row line 2
     assert set(rejects["source_file"]) == {str(mixed)}
     # the raw cells travel along unchanged
     assert reject_for(rejects, 3)["partner"] == "DEUX"
@@ -161,13 +151,42 @@ def test_each_bad_row_is_rejected_with_its_line_and_file(mixed):
 
 
 def test_unknown_partner_reasons_suggest_the_iso3_code(mixed):
-    _, rejects, _ = read_flows(mixed)
+    _, rejects, report = read_flows(mixed)
     typo = reject_for(rejects, 3)["reason"]
-    name = reject_for(rejects, 4)["reason"]
     assert "unknown partner" in typo and "DEUX" in typo
     assert "'DEU'" in typo  # DEUX → DEU
-    assert "unknown partner" in name.lower()
-    assert "'DEU'" in name  # Germany → DEU
+    assert 4 not in rejects["line"].tolist()  # Germany: a name the country table knows, read as DEU
+    assert (
+        "1 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table "
+        "(e.g. line 4: partner name 'Germany' read as DEU)"
+    ) in report.notes
+
+
+def test_country_names_are_accepted_when_the_table_maps_them_to_one_code(tmp_path):
+    """Census and DataWeb files carry names ("Vietnam", "Korea, South"): each is read as its code and the
+    file's notes say how many rows were; a name the table does not know is still rejected."""
+    path = write(
+        tmp_path,
+        HEADER
+        + "Vietnam,6109100012,2024,100\n"
+        + '"Korea, South",8703,2024,50\n'
+        + "vietnam,0101,2024,3\n"
+        + "VNM,6109100012,2024,4\n"  # the same key as line 2 once the name is read: a duplicate
+        + "Atlantis,01,2024,5\n"
+        + "European Union,02,2024,6\n",  # a group, not a country: an aggregate, as before
+    )
+    accepted, rejects, report = read_flows(path)
+    assert accepted["partner"].tolist() == ["VNM", "KOR", "VNM", "VNM"]  # line 5's key is summed with line 2's
+    assert rejects["line"].tolist() == [6, 7]
+    assert "unknown partner 'ATLANTIS'" in reject_for(rejects, 6)["reason"]
+    assert "aggregate partner" in reject_for(rejects, 7)["reason"]
+    assert report.notes == (
+        "3 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table "
+        "(e.g. line 2: partner name 'Vietnam' read as VNM)",
+        "1 (partner, hs, period) key(s) on more than one row (2 rows): summed",
+    )
+    _, rejects, _ = read_flows(path, duplicates="reject")
+    assert "duplicate of line 2" in reject_for(rejects, 5)["reason"]
 
 
 @pytest.mark.parametrize(("line", "code"), [(5, "123"), (6, "87A3")])
@@ -212,13 +231,13 @@ def test_same_key_in_another_period_is_not_a_duplicate(tmp_path):
 
 def test_reconciliation_adds_up_by_hand(mixed):
     _, _, report = read_flows(mixed, duplicates="reject")
-    # accepted: 100 (line 2) + 0.5 (line 13) = 100.5
-    # rejected parsed values: 5 + 7 + 1 + 2 + (-3) + 0 ("abc") + 0 (missing) + 11 + 4 + 6 = 33
+    # accepted: 100 (line 2) + 7 (line 4, Germany) + 0.5 (line 13) = 107.5
+    # rejected parsed values: 5 + 1 + 2 + (-3) + 0 ("abc") + 0 (missing) + 11 + 4 + 6 = 26
     assert report.rows == 12
-    assert report.accepted_rows == 2
-    assert report.rejected_rows == 10
-    assert report.accepted_value_usd == 100.5
-    assert report.rejected_value_usd == 33.0
+    assert report.accepted_rows == 3
+    assert report.rejected_rows == 9
+    assert report.accepted_value_usd == 107.5
+    assert report.rejected_value_usd == 26.0
     assert report.input_value_usd == 133.5
     assert report.input_value_usd == report.accepted_value_usd + report.rejected_value_usd
 
@@ -320,3 +339,19 @@ def test_bundled_flows_total():
     assert flowset.flows["value_usd"].sum() == pytest.approx(3_251_151_779_682, abs=1.0)
     assert flowset.input_value_usd == pytest.approx(3_251_151_779_682, abs=1.0)
     assert flowset.flows["hs"].str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}|\d{10}").all()
+
+
+def test_run_reports_partner_names_it_read_on_stderr_and_in_the_caveats(tmp_path):
+    from click.testing import CliRunner
+
+    from tariffcalc.app.cli import cli
+
+    path = write(tmp_path, HEADER + "Vietnam,6109100012,2024,100\nCHN,0101,2024,5\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", "--flows", str(path), "--out", str(out), "--no-charts", "--format", "xlsx"]
+    )
+    assert result.exit_code == 0, result.output
+    note = "1 row(s) name their partner instead of giving its ISO3 code, read with the bundled country table"
+    assert f"  note: {note}" in result.stderr
+    assert f"Reading flows.csv: {note}" in (out / "summary.md").read_text(encoding="utf-8")

@@ -305,3 +305,21 @@ def test_command_usage_errors(matrices):
 def test_parameters_reach_the_matrix_mode(matrices):
     result = gsim.solve_files(*matrices, Parameters(export_supply_elasticity=2, substitution_elasticity=3))
     assert result.exporter_price_change["A"] == pytest.approx(float(A), rel=1e-12)
+
+
+def test_terminal_summary_leaves_out_countries_without_change():
+    """With infinitely elastic supply no world price moves: no price column, and only the countries whose
+    welfare changes are listed, with how many were left out."""
+    labels = ["USA", "CHN", "AAA", "BBB"]
+    values = frame([[0, 0, 0, 0], [500, 0, 0, 0], [0.001, 0, 0, 0], [0, 0, 0, 0]], labels)
+    before = frame([[0] * 4] * 4, labels)
+    after = frame([[0, 0, 0, 0], [0.25, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], labels)
+    text = gsim.to_text(gsim.solve(values, before, after, 1.2, math.inf, 2.5))
+    assert "price" not in text.splitlines()[3] and "0.00%" not in text
+    assert "United States (USA)" in text  # the only country whose welfare changes: China's price is fixed
+    assert "CHN" not in text and "AAA" not in text and "BBB" not in text
+    assert "3 countries whose figures are all zero at this precision not shown" in text
+    assert "No exporter's world price changes by 0.01 % or more" in text
+    moving = gsim.to_text(gsim.solve(values, before, after, 1.2, 2.0, 2.5))
+    assert "price" in moving.splitlines()[3] and "China (CHN)" in moving and "-9.38%" in moving
+    assert "1 country whose figures are all zero" in moving and "BBB" not in moving

@@ -17,7 +17,7 @@ import pytest
 
 from tariffcalc.app import api
 from tariffcalc.errors import OutputError
-from tariffcalc.report import tables
+from tariffcalc.report import summary, tables
 from tariffcalc.util import files
 
 from .conftest import ZERO_BASELINE
@@ -45,6 +45,60 @@ def test_formula_like_text_gets_an_apostrophe_and_numbers_do_not():
     # a negative amount is a number, not a formula: no apostrophe, two decimals
     assert rows[1][1] == "-5.00"
     assert [r[1] for r in rows[2:]] == ["1.00", "2.00", "3.00", "4.00", "5.00", "6.00"]
+
+
+def test_a_plain_signed_number_in_a_text_column_is_left_readable():
+    """rejects.csv shows a rejected "-50" as -50: a spreadsheet reads it as that number, which runs
+    nothing; anything more than a signed number still gets the apostrophe."""
+    cells = ["-50", "+1.5", "-1,234.56", "-2.5e3", "-12%", "-2+3", "-1 2", "+A1", "-", "--5", "-5)", "=5"]
+    frame = pd.DataFrame({"raw_value": cells})
+    rows = rows_of(tables.to_csv_text(frame))
+    assert [r[0] for r in rows[1:]] == [
+        "-50",
+        "+1.5",
+        "-1,234.56",
+        "-2.5e3",
+        "-12%",
+        "'-2+3",
+        "'-1 2",
+        "'+A1",
+        "'-",
+        "'--5",
+        "'-5)",
+        "'=5",
+    ]
+
+
+def test_tables_with_hs_codes_get_a_product_label_that_keeps_the_zeros():
+    frame = pd.DataFrame(
+        {
+            "hs": ["0304", "03", "9999", ""],
+            "description": [
+                "Fish fillets and other fish meat (whether or not minced), fresh, chilled or frozen",
+                "",
+                "",
+                "All other (3 HS chapters)",
+            ],
+            "imports_usd": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    rows = rows_of(tables.to_csv_text(frame))
+    assert rows[0] == ["hs", "product", "description", "imports_usd"]
+    assert [r[0] for r in rows[1:]] == ["0304", "03", "9999", ""]  # the machine-readable codes as they are
+    assert [r[1] for r in rows[1:]] == [
+        "0304 Fish fillets and other fish meat (whether or not minced)…",
+        "03 (no HS 2022 description)",  # always a letter: a spreadsheet keeps it as text
+        "9999 (no HS 2022 description)",
+        "All other (3 HS chapters)",
+    ]
+    assert rows_of(tables.to_csv_text(frame, labels=False))[0] == ["hs", "description", "imports_usd"]
+    bare = rows_of(tables.to_csv_text(frame[["hs"]].head(2)))  # no description column: the bundled texts
+    assert bare == [
+        ["hs", "product"],
+        ["0304", "0304 Fish fillets and other fish meat (whether or not minced)…"],
+        ["03", "03 Fish and crustaceans, molluscs and other aquatic…"],
+    ]
+    assert "product" not in rows_of(tables.to_csv_text(frame[["description"]]))[0]
 
 
 def test_floats_are_plain_decimals_never_exponents():
@@ -250,6 +304,7 @@ def test_run_writes_every_file_of_the_contract(run_small):
         "by_partner_product.csv",
         "by_measure.csv",
         "by_authority.csv",
+        "by_group.csv",
         "rejects.csv",
         "summary.json",
         "summary.md",
@@ -306,6 +361,13 @@ def test_by_product_hand_computed(run_small):
 def test_by_partner_product_hand_computed(run_small):
     out, _, _ = run_small
     table = read(out, "by_partner_product.csv")
+    assert table.columns[:5].tolist() == ["partner", "partner_name", "hs", "product", "description"]
+    assert table["partner_name"].tolist() == ["China", "China", "Germany", "Japan"]
+    assert table["description"].iloc[0] == "Animals; live"
+    assert table["product"].tolist()[:2] == [
+        "01 Animals; live",
+        "84 Machinery and mechanical appliances, boilers, nuclear…",
+    ]
     got = table[["partner", "hs", "imports_usd", "scenario_duty_usd"]]
     assert got.values.tolist() == [
         ["CHN", "01", "1000.00", "0.00"],
@@ -313,6 +375,48 @@ def test_by_partner_product_hand_computed(run_small):
         ["DEU", "84", "500.00", "100.00"],
         ["JPN", "02", "250.50", "25.05"],
     ]
+
+
+def test_by_group_sums_the_eu_as_one_partner(run_small):
+    out, _, figures = run_small
+    table = read(out, "by_group.csv")
+    assert table.columns[:5].tolist() == [
+        "group",
+        "group_name",
+        "members",
+        "members_with_imports",
+        "member_list",
+    ]
+    [eu] = table.to_dict("records")
+    # DEU is the only member with imports: 500 × 20 % (the EU rate of the scenario) = 100
+    assert (eu["group"], eu["group_name"], eu["members"], eu["members_with_imports"]) == (
+        "EU",
+        "European Union",
+        "27",
+        "1",
+    )
+    assert (eu["member_list"], eu["imports_usd"], eu["added_duty_usd"], eu["scenario_rate"]) == (
+        "DEU",
+        "500.00",
+        "100.00",
+        "0.2",
+    )
+    assert figures["groups"][0]["added_duty_usd"] == pytest.approx(100.0)
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    assert "## Partner groups as one partner" in text
+    assert "European Union (EU, 27 members) $100, 12% of the added duty (rate 0.0% → 20.0%)" in text
+    terminal = summary.to_terminal(figures)
+    assert "Groups as one partner" in terminal and "European Union (27)" in terminal
+
+
+def test_a_small_input_prints_its_figures_in_dollars_not_billions(run_small):
+    out, _, figures = run_small
+    terminal = summary.to_terminal(figures)
+    assert "Imports         $3,750" in terminal and "Added duty      $805" in terminal
+    assert "Rejected        1 rows, $40" in terminal
+    for text in (terminal, (out / "summary.md").read_text(encoding="utf-8")):
+        assert " bn" not in text and "$0.0" not in text
+    assert summary._money(2.5e9) == "$2.5 bn" and summary._money(-12.3e6) == "-$12.3 m"
 
 
 def test_by_measure_hand_computed_and_neutralised(run_small):
@@ -343,6 +447,7 @@ def test_rejects_csv(run_small, inputs):
     assert table.loc[0, "source_file"] == str(inputs / "flows.csv")
     assert "XXX" in table.loc[0, "reason"]
     assert table.loc[0, "hs"] == "0201"
+    assert "product" not in table.columns  # raw cells: no label
 
 
 def test_summary_json_reconciles(run_small):

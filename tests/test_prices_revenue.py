@@ -82,6 +82,35 @@ def test_ladder_and_prices_of_a_response_by_hand(uniform_result):
     assert [row["step"] for row in summary["revenue_ladder"]][-1] == "net_of_offset"
 
 
+def test_cost_per_household_is_the_price_rise_on_the_average_basket(uniform_result):
+    """One market, both partners at 20 %: P = 1.2 whatever η (world prices are fixed), Q = 1.2^(−η). The
+    price level rises by 0.2 × m; buyers pay the rise on the average of the old and the new basket."""
+    for eta in (0.5, 1.194, 3.0):
+        response = armington.respond(uniform_result, Parameters(import_demand_elasticity=eta))
+        central = response.price_effects["central"]
+        quantity = 1.2**-eta
+        assert central.price_level_change == pytest.approx(0.2 * 0.107, rel=1e-12)
+        assert central.import_quantity_change == pytest.approx(quantity - 1, rel=1e-12)
+        expected = 0.2 * (1 + quantity) / 2 * 0.107 * 19_896_010_000_000 / 132_216_000
+        assert central.cost_per_household_usd == pytest.approx(expected, rel=1e-12)
+        high = response.price_effects["high"]  # no response: the rise on the unchanged basket
+        assert high.cost_per_household_usd == pytest.approx(0.2 * 0.107 * 19_896_010_000_000 / 132_216_000)
+
+
+def test_sweeping_the_import_demand_elasticity_moves_the_cost_not_the_price_level(
+    write_scenario, zero_baseline
+):
+    from tariffcalc.app import analysis
+
+    table = flows(("CHN", "6109100012", 600.0), ("VNM", "6109100012", 400.0), ("MEX", "8471300100", 50.0))
+    first = duties.compute(table, write_scenario(flat_scenario(0.20, name="flat-20", CHN=0.5)), zero_baseline)
+    swept = analysis.sweep(first, {"import_demand_elasticity": np.array([0.5, 1.0, 2.0, 3.0])})
+    wide = swept.pivot(index="import_demand_elasticity", columns="figure", values="value")
+    cost = wide["cost_per_household_usd"].to_numpy()
+    assert (np.diff(cost) < 0).all()  # more elastic demand: buyers cut back and pay the rise on less
+    assert np.ptp(wide["price_level_change"].to_numpy()) < 1e-15  # the price index does not depend on η
+
+
 def test_price_range_brackets_the_central_estimate(write_scenario, zero_baseline):
     scenario = write_scenario(flat_scenario(0.20, name="flat-20", CHN=0.50))
     table = flows(("CHN", "6109100012", 600.0), ("VNM", "6109100012", 400.0), ("MEX", "8471300100", 50.0))

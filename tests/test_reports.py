@@ -70,7 +70,7 @@ FRA,8471300100,2024,1500
 XXX,0201,2024,40
 """
 
-SHEETS = ["README", "by_partner", "by_product", "by_partner_product", "by_measure", "rejects"]
+SHEETS = ["README", "by_partner", "by_group", "by_product", "by_partner_product", "by_measure", "rejects"]
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
@@ -159,9 +159,54 @@ def test_report_pdf_has_a_page_per_section_page_and_chart(small, inputs):
     body = pdf.pages(report)
     data = (out / "report.pdf").read_bytes()
     assert _pdf_pages(data) == 1 + len(body)
-    assert [page.section for page in body if page.chart is not None] == ["Charts"] * len(charts.CHART_NAMES)
-    assert {"Methods", "Tables", "Data quality", "Sources"} <= {page.section for page in body}
+    assert [chart.name for page in body for chart in page.charts] == list(charts.CHART_NAMES)
+    sections = [placed.section for page in body for placed in page.placed]
+    assert list(dict.fromkeys(sections)) == ["Methods", "Charts", "Tables", "Data quality", "Sources"]
     assert b"/MediaBox [ 0 0 595.44 841.68 ]" in data  # A4
+    # no page but the last is half empty: text flows on, and a chart goes under the text when it fits
+    layout = pdf.Layout("a4")
+    for page in body[:-1]:
+        bottom = max(placed.top + placed.height for placed in page.placed)
+        assert bottom - pdf.TOP > 0.5 * layout.text_height, [p.item.mark for p in page.placed]
+
+
+def test_report_pdf_is_a_document_with_truetype_fonts_metadata_bookmarks_and_linked_contents(small):
+    from pypdf import PdfReader
+
+    out, _, _ = small
+    reader = PdfReader(out / "report.pdf")
+    fonts = {
+        str(font.get_object()["/BaseFont"]): str(font.get_object()["/Subtype"])
+        for page in reader.pages
+        for font in page["/Resources"].get_object().get("/Font", {}).values()
+    }
+    assert fonts and set(fonts.values()) == {"/Type0"}  # CID TrueType (pdf.fonttype 42), never /Type3
+    assert reader.metadata["/Title"] == "Small test tariff"
+    assert reader.metadata["/Author"] == "tariffcalc"
+    assert reader.metadata["/Subject"].startswith("Duties by partner and product under Small test tariff")
+    assert "/Producer" not in reader.metadata and "/CreationDate" not in reader.metadata
+    outline = [item for item in reader.outline if not isinstance(item, list)]
+    top = [item.title for item in outline]
+    assert top == ["Contents", "Methods", "Charts", "Tables", "Data quality", "Sources"]
+    nested = [item.title for items in reader.outline if isinstance(items, list) for item in items]
+    assert "Added US duty by partner" in nested and "Where the added US duty comes from" in nested
+    links = [a.get_object() for a in reader.pages[0]["/Annots"]]
+    targets = [reader.get_destination_page_number(item) for item in outline[1:]]
+    assert [link["/Subtype"] for link in links] == ["/Link"] * 5
+    pages = [reader.get_page_number(link["/Dest"][0].get_object()) for link in links]
+    assert pages == targets  # each contents line opens its section's first page
+    assert reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
+
+
+def test_report_pdf_stands_alone_without_pointers_to_docs(small):
+    from pypdf import PdfReader
+
+    out, _, _ = small
+    text = "\n".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "Methods" in text and "docs/" not in text and "docs." not in text
+    assert pdf.standalone('Cells fall back (see docs/scenarios.md, "Observed rates"). Next.') == (
+        "Cells fall back. Next."
+    )
 
 
 def test_a_second_run_writes_identical_bytes(small, inputs, tmp_path):
@@ -185,6 +230,8 @@ def test_partner_and_product_charts_draw_the_csv_numbers(small):
     ):
         drawn = _csv(out / "charts" / f"{chart}.csv")
         full = _csv(out / table)
+        if key == "partner":
+            full = _partners_as_drawn(out)
         shown = drawn[drawn[key] != ""]
         assert len(shown) == 3
         for column in ("imports_usd", "added_duty_usd", "added_rate", "baseline_rate", "scenario_rate"):
@@ -198,10 +245,32 @@ def test_partner_and_product_charts_draw_the_csv_numbers(small):
         assert total == pytest.approx(full["added_duty_usd"].astype(float).sum())
 
 
+def _partners_as_drawn(out: Path) -> pd.DataFrame:
+    """by_partner.csv with the EU's members replaced by the EU's row of by_group.csv, as the charts draw it."""
+    full = _csv(out / "by_partner.csv")
+    group = _csv(out / "by_group.csv").rename(columns={"group": "partner"})
+    members = set(" ".join(group["member_list"]).split())
+    return pd.concat([full[~full["partner"].isin(members)], group[group.columns.intersection(full.columns)]])
+
+
+def test_partner_charts_draw_the_eu_as_one_partner(small):
+    out, _, _ = small
+    [eu] = _csv(out / "by_group.csv").to_dict("records")
+    assert eu["group"] == "EU" and eu["members"] == "27" and eu["member_list"] == "DEU FRA"
+    by_partner = _csv(out / "by_partner.csv").set_index("partner")
+    for column in ("imports_usd", "added_duty_usd"):
+        summed = by_partner.loc[["DEU", "FRA"], column].astype(float).sum()
+        assert float(eu[column]) == pytest.approx(summed)
+    for chart in ("added_duty_by_partner", "effective_rate_by_partner"):
+        drawn = _csv(out / "charts" / f"{chart}.csv")
+        assert "EU" in drawn["partner"].tolist() and not {"DEU", "FRA"} & set(drawn["partner"]), chart
+        assert drawn.set_index("partner").loc["EU", "partner_name"] == "European Union (27)"
+
+
 def test_rate_chart_shows_the_largest_importers_and_the_total(small):
     out, _, figures = small
     drawn = _csv(out / "charts" / "effective_rate_by_partner.csv")
-    full = _csv(out / "by_partner.csv")
+    full = _partners_as_drawn(out)
     largest = full.assign(v=full["imports_usd"].astype(float)).sort_values("v", ascending=False).head(3)
     assert drawn["partner"].tolist()[:3] == largest["partner"].tolist()
     for column in ("baseline_rate", "scenario_rate"):
@@ -217,8 +286,17 @@ def test_heatmap_cells_are_partner_by_chapter_rows(small):
     full = _csv(out / "by_partner_product.csv").set_index(["partner", "hs"])
     assert len(drawn) > 0
     for row in drawn.to_dict("records"):
+        if row["partner"] == "EU":  # the EU's members summed: here DEU and FRA
+            cells = full.loc[[p for p in ("DEU", "FRA") if (p, row["hs"]) in full.index]].xs(
+                row["hs"], level=1
+            )
+            imports, added = (cells[c].astype(float).sum() for c in ("imports_usd", "added_duty_usd"))
+            assert float(row["imports_usd"]) == pytest.approx(imports)
+            assert float(row["added_rate"]) == pytest.approx(added / imports)
+            continue
         assert row["added_rate"] == full.loc[(row["partner"], row["hs"]), "added_rate"]
         assert row["imports_usd"] == full.loc[(row["partner"], row["hs"]), "imports_usd"]
+    assert "EU" in set(drawn["partner"])
 
 
 def test_waterfall_steps_are_the_by_measure_added_duty(small):
@@ -301,7 +379,7 @@ def test_workbook_has_a_readme_and_one_filtered_frozen_sheet_per_table(small):
             xml = book.read(f"xl/worksheets/sheet{number}.xml").decode()
             assert 'ySplit="1"' in xml and 'state="frozen"' in xml, SHEETS[number - 1]
             assert "<autoFilter" in xml and "<col " in xml, SHEETS[number - 1]
-        product = _cells(book, 3)
+        product = _cells(book, 4)
         assert product["A1"] == ("string", "hs")
         codes = [value for ref, value in product.items() if re.fullmatch(r"A\d+", ref) and ref != "A1"]
         assert ("string", "01") in codes and all(kind == "string" for kind, _ in codes)
@@ -309,12 +387,40 @@ def test_workbook_has_a_readme_and_one_filtered_frozen_sheet_per_table(small):
         assert partner["C1"] == ("string", "imports_usd") and partner["C2"][0] == "number"
 
 
+def test_workbook_readme_lists_the_columns_this_run_has_and_no_others(small):
+    out, _, _ = small
+    with zipfile.ZipFile(out / "report.xlsx") as book:
+        readme = _cells(book, 1)
+    labels = {ref: text for ref, (_, text) in readme.items() if ref.startswith("A")}
+    start = next(int(ref[1:]) for ref, text in labels.items() if text == "Columns")
+    end = next(int(ref[1:]) for ref, text in labels.items() if text == "Sources")
+    listed = [labels[f"A{row}"] for row in range(start + 1, end) if f"A{row}" in labels]
+    assert {
+        "partner",
+        "hs",
+        "imports_usd",
+        "member_list",
+        "covered_imports_usd",
+        "other rejects columns",
+    } <= set(listed)
+    for absent in (
+        "imports_after_usd",
+        "trade_creation_usd",
+        "revenue_usd",
+        "cost_per_household_usd",
+        "step",
+    ):
+        assert absent not in listed  # a static run has no response columns
+    assert "value_usd" not in listed and "period" not in listed  # the raw cells of rejects are one entry
+    assert all(readme.get(f"B{row}", ("", ""))[1] for row in range(start + 1, end) if f"A{row}" in labels)
+
+
 def test_workbook_keeps_formula_looking_text_as_text(small):
     out, _, _ = small
     with zipfile.ZipFile(out / "report.xlsx") as book:
         every = [kind for number in range(1, len(SHEETS) + 1) for kind, _ in _cells(book, number).values()]
         assert "formula" not in every
-        measures = _cells(book, 5)
+        measures = _cells(book, 6)
         texts = {value for kind, value in measures.values() if kind == "string"}
         assert {"=cmd|' /C calc'!A0", "@SUM(A1)", "+Autos, 25 %", "-test"} <= texts
         assert 'quotePrefix="1"' in book.read("xl/styles.xml").decode()
@@ -492,5 +598,7 @@ def test_gallery_is_current(tmp_path):
     if rebuilt["matplotlib"] == recorded["matplotlib"]:
         assert rebuilt["files"] == recorded["files"], "run `python scripts/make_gallery.py`"
     partners = _csv(tmp_path / "run" / "charts" / "added_duty_by_partner.csv")
-    full = _csv(tmp_path / "run" / "by_partner.csv")
-    assert partners["added_duty_usd"].tolist()[:15] == full["added_duty_usd"].tolist()[:15]
+    full = _partners_as_drawn(tmp_path / "run")  # the EU as one partner
+    largest = full.assign(v=full["added_duty_usd"].astype(float)).sort_values("v", ascending=False)
+    assert partners["added_duty_usd"].tolist()[:15] == largest["added_duty_usd"].tolist()[:15]
+    assert partners["partner"].tolist()[:3] == ["CHN", "EU", "VNM"]

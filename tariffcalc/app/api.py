@@ -18,7 +18,7 @@ import pandas as pd
 from tariffcalc.engine import duties
 from tariffcalc.errors import InvalidArgument, TariffcalcError
 from tariffcalc.read.flows import FlowSet, load_flows
-from tariffcalc.report import bundle, summary, tables
+from tariffcalc.report import bundle, groups, summary, tables
 from tariffcalc.rules.scenario import Scenario, load_scenario
 from tariffcalc.util import files
 from tariffcalc.util.progress import Progress
@@ -95,6 +95,21 @@ def respond(result: duties.Result, model: str | None, overrides: dict[str, Any] 
 
     parameters = Parameters.from_mapping(result.scenario.parameters, where=f"scenario {result.scenario.name}")
     return armington.respond(result, parameters.with_overrides(**(overrides or {})))
+
+
+def _named(table: pd.DataFrame) -> pd.DataFrame:
+    """A partner × product table with the partner's name after ``partner`` and the product's description
+    after ``hs`` (by_partner_product.csv reads without a lookup)."""
+    from tariffcalc.reference import countries, hs
+
+    table = table.copy()
+    if "partner_name" not in table.columns:
+        table.insert(
+            table.columns.get_loc("partner") + 1, "partner_name", table["partner"].map(countries.partner_name)
+        )
+    if "description" not in table.columns:
+        table.insert(table.columns.get_loc("hs") + 1, "description", hs.describe(table["hs"]))
+    return table
 
 
 def _manifest(result: duties.Result, flowset: FlowSet, options: dict[str, Any]) -> dict[str, Any]:
@@ -251,19 +266,22 @@ def _write_run(
     by_product = source.by_product()
     tables.write_csv(by_partner, out / "by_partner.csv", bom=bom)
     tables.write_csv(by_product, out / "by_product.csv", bom=bom)
-    pairs = source.by_partner_product()
+    pairs = _named(source.by_partner_product())
     tables.write_csv(pairs, out / "by_partner_product.csv", bom=bom)
     by_measure = result.by_measure()
     tables.write_csv(by_measure, out / "by_measure.csv", bom=bom)
     tables.write_csv(result.by_authority(), out / "by_authority.csv", bom=bom)
-    tables.write_csv(flowset.rejects, out / "rejects.csv", bom=bom)
-    figures = summary.build_summary(result, flowset, by_partner, by_product, by_measure)
+    by_group = groups.by_group(by_partner, result.as_of)
+    tables.write_csv(by_group, out / "by_group.csv", bom=bom)
+    tables.write_csv(flowset.rejects, out / "rejects.csv", bom=bom, labels=False)
+    figures = summary.build_summary(result, flowset, by_partner, by_product, by_measure, by_group)
     if response is not None:
         figures["response"] = response.summary()
     files.write_json(out / "summary.json", figures)
     files.write_text(out / "summary.md", summary.to_markdown(figures))
     frames = {
         "by_partner": by_partner,
+        "by_group": by_group,
         "by_product": by_product,
         "by_partner_product": pairs,
         "by_measure": by_measure,

@@ -86,7 +86,10 @@ def compare(scenarios, flow_paths, baseline, level, model, out, quiet) -> None:
 @_FLOWS
 @_BASELINE
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: reports/sweep-<scenario>."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Default: reports/sweep-<scenario>-<grid>, one folder per grid (e.g. "
+    "reports/sweep-liberation-day-import_demand_elasticity-0.5-3-6).",
 )
 @_QUIET
 def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
@@ -101,7 +104,11 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
         raise click.UsageError("Sweep one parameter (a line) or two (a grid), not more.")
     study = studies.sweep(scenario, params, flow_paths, baseline)
     warn(study.manifest)
+    target = Path(out) if out is not None else study.default_out
+    earlier = _earlier_run(target)
     folder = study.write(out)
+    if earlier:
+        click.echo(f"Replaced the earlier {earlier} in {folder}/ (--out chooses another folder).", err=True)
     if not quiet:
         grid = list(study.manifest["grid"])
         table = study.tables["sweep"]
@@ -115,6 +122,24 @@ def sweep(scenario, params, flow_paths, baseline, out, quiet) -> None:
         )
         _emit(wide[[*grid, *(c for c in figures if c in wide.columns)]], "table", None, "")
         click.echo(f"\nWrote {folder}/")
+
+
+def _earlier_run(folder: Path) -> str:
+    """What an earlier run left in ``folder`` ("sweep of import_demand_elasticity 0.5 to 3"), or "" when
+    the folder holds no run of tariffcalc's."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    grid = manifest.get("grid") or {}
+    if manifest.get("command") == "sweep" and grid:
+        ranges = ", ".join(
+            f"{name} {values[0]:g} to {values[-1]:g}" if values else name for name, values in grid.items()
+        )
+        return f"sweep of {ranges}"
+    return str(manifest.get("command") or "run")
 
 
 def parse_date(ctx, param, value: str | None):
@@ -198,9 +223,11 @@ def refunds(scenario, start, end, level, flow_paths, baseline, out, quiet) -> No
     folder = study.write(out)
     if not quiet:
         totals = study.tables["refunds_totals"].iloc[0]
+        from tariffcalc.report.summary import words
+
         click.echo(
             f"IEEPA duties owed {totals['from']} to {totals['to']} (exclusive), static estimate: "
-            f"${totals['ieepa_duty_usd'] / 1e9:,.1f} bn on ${totals['imports_usd'] / 1e9:,.0f} bn of imports."
+            f"{words(totals['ieepa_duty_usd'])} on {words(totals['imports_usd'])} of imports."
         )
         top = study.tables["refunds_by_partner"].head(10)
         _emit(top[["partner", "partner_name", "ieepa_duty_usd"]], "table", None, "")
@@ -225,15 +252,26 @@ def _emit(table, fmt: str, out: Path | None, filename: str, parameters: dict | N
         click.echo(table.to_json(orient="records", indent=2, force_ascii=False))
     else:
         shown = table.copy()
+        money = [c for c in shown.columns if c.endswith("_usd") and c != "cost_per_household_usd"]
+        divisor, suffix = _money_unit(shown[money].abs().to_numpy().max(initial=0.0) if money else 0.0)
         for column in shown.columns:
             if column.endswith("_rate") or column == "difference":
                 shown[column] = shown[column].map(lambda x: "" if x != x else f"{x:.1%}")
             elif column == "cost_per_household_usd":
                 shown[column] = shown[column].map(lambda x: f"{x:,.0f}")
-            elif column.endswith("_usd"):
-                shown[column] = shown[column].map(lambda x: f"{x / 1e9:,.2f}")
-        renamed = {c: c.replace("_usd", "_bn") for c in shown.columns if c != "cost_per_household_usd"}
+            elif column in money:
+                shown[column] = shown[column].map(lambda x: f"{x / divisor:,.2f}")
+        renamed = {c: c.removesuffix("_usd") + suffix for c in money}
         click.echo(shown.rename(columns=renamed).to_string(index=False))
+
+
+def _money_unit(largest: float) -> tuple[float, str]:
+    """Divisor and column suffix for amounts whose largest is ``largest`` USD: billions, millions,
+    thousands or dollars, so a small input never shows 0.00 everywhere."""
+    for divisor, suffix in ((1e9, "_bn"), (1e6, "_m"), (1e3, "_thousand")):
+        if largest >= divisor:
+            return divisor, suffix
+    return 1.0, "_usd"
 
 
 @click.command()

@@ -94,8 +94,8 @@ def validate(flows, scenario, source, mapping, units, strict, duplicates, as_jso
 
     Problems are grouped by kind with examples as file:line:column; keys on more than one row are counted.
     With --scenario, also the share of value whose codes are at least as fine as the scenario's product
-    lists. Exit status 2 when a file cannot be read or is given twice (or, with --strict, when any row is
-    rejected).
+    lists. Exit status 2 when a file cannot be read or is given twice, when every row is rejected (nothing
+    could be used), or, with --strict, when any row is.
     """
     from tariffcalc.app.validate import to_text
     from tariffcalc.app.validate import validate as check
@@ -108,5 +108,11 @@ def validate(flows, scenario, source, mapping, units, strict, duplicates, as_jso
     rejected = report["totals"]["rejected_rows"]
     if report["errors"]:
         raise FlowsError(f"{len(report['errors'])} of {len(flows)} file(s) cannot be read.")
+    totals = report["totals"]
+    if totals["rows"] and not totals["accepted_rows"]:
+        raise FlowsError(
+            f"every row was rejected ({totals['rows']:,} of {totals['rows']:,}): nothing in "
+            f"{'these files' if len(flows) > 1 else 'this file'} can be used; the problems are listed above."
+        )
     if strict and rejected:
         raise FlowsError(f"--strict: {rejected:,} row(s) rejected.")

@@ -125,11 +125,16 @@ def compare(
     def draw() -> tuple[list, Any]:
         from tariffcalc.report import analysis_charts
 
-        ctx = analysis_charts.context(first, flowset, "Scenarios " + ", ".join(names))
+        ctx = analysis_charts.context(first, flowset, "Scenario files " + ", ".join(names))
+        titles = {s.name: s.title for s in [first.scenario, *loaded[1:]]}
         return [
-            analysis_charts.compare_headline_chart(tables["totals"], ctx),
-            analysis_charts.compare_difference_chart(tables["by_partner"], "by_partner", names, ctx),
-            analysis_charts.compare_difference_chart(tables["by_product"], "by_product", names, ctx),
+            analysis_charts.compare_headline_chart(tables["totals"], ctx, titles),
+            analysis_charts.compare_difference_chart(
+                tables["by_partner"], "by_partner", names, ctx, titles=titles
+            ),
+            analysis_charts.compare_difference_chart(
+                tables["by_product"], "by_product", names, ctx, titles=titles
+            ),
         ], ctx
 
     return Study(
@@ -158,7 +163,9 @@ def sweep(
     """Sensitivity of ``scenario``'s headline figures to one or two parameters.
 
     ``params`` are ``"NAME=START:STOP:STEPS"`` texts or a mapping of name → values. Table ``sweep`` (tidy:
-    one row per grid point and figure); chart sweep_headline (one parameter) or sweep_grid (two).
+    one row per grid point and figure); chart sweep_headline (one parameter) or sweep_grid (two). The
+    default folder is named after the scenario and the grid (:func:`grid_name`), so sweeps of different
+    grids do not replace each other.
     """
     if isinstance(params, Mapping):
         grid = {name: np.asarray(values, dtype=float) for name, values in params.items()}
@@ -176,8 +183,15 @@ def sweep(
     def draw() -> tuple[list, Any]:
         from tariffcalc.report import analysis_charts
 
-        ctx = analysis_charts.context(first, flowset, first.scenario.name, "armington" if responds else None)
-        return [analysis_charts.sweep_chart(table, list(grid), list(defaults.values()), ctx)], ctx
+        ctx = analysis_charts.context(
+            first,
+            flowset,
+            f"Scenario file {first.scenario.name}",
+            "armington" if responds else None,
+            title=first.scenario.title,
+        )
+        chart = analysis_charts.sweep_chart(table, list(grid), list(defaults.values()), ctx, first.scenario)
+        return [chart], ctx
 
     return Study(
         "sweep",
@@ -188,11 +202,21 @@ def sweep(
             "defaults": defaults,
             "warnings": _warnings(first.scenario, first.baseline),
         },
-        Path("reports") / f"sweep-{first.scenario.name}",
+        Path("reports") / f"sweep-{first.scenario.name}-{grid_name(grid)}",
         flowset,
         (first.scenario.path,) if first.scenario.path else (),
         draw,
     )
+
+
+def grid_name(grid: Mapping[str, Sequence[float]]) -> str:
+    """A sweep's grid in a folder name, so each grid gets its own default folder:
+    ``import_demand_elasticity-0.5-3-6`` (parameter, first and last value, points), two joined by ``_x_``."""
+    parts = []
+    for name, values in grid.items():
+        values = list(values)
+        parts.append(f"{name}-{values[0]:g}-{values[-1]:g}-{len(values)}" if values else name)
+    return "_x_".join(parts)
 
 
 def _is_regime_file(name: str | Path) -> bool:

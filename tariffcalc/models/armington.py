@@ -86,6 +86,8 @@ class MarketSolution:
     internal_price_ratio: np.ndarray
     market_price_index_ratio: np.ndarray
     market_spending_usd: np.ndarray
+    market_quantity_ratio: np.ndarray
+    """Each market's composite quantity new/old, ``Q = P^(−η)``."""
     imports_after_usd: np.ndarray
     duty_after_usd: np.ndarray
     trade_creation_usd: np.ndarray
@@ -229,6 +231,7 @@ def solve_markets(
         internal_price_ratio=np.exp(log_p),
         market_price_index_ratio=np.exp(log_index),
         market_spending_usd=spending,
+        market_quantity_ratio=np.exp(-eta * log_index),
         imports_after_usd=imports_after,
         duty_after_usd=t1 * imports_after,
         trade_creation_usd=creation,
@@ -449,9 +452,11 @@ def respond(result: Result, parameters: Parameters | None = None) -> Response:
     markets = Markets.from_result(result, parameters)
     solution = markets.solve(result)
 
-    def effect(of: MarketSolution, pass_through: float) -> prices.PriceEffect:
+    def effect(of: MarketSolution, pass_through: float, responds: bool = True) -> prices.PriceEffect:
         change = prices.import_price_change(of.market_spending_usd, of.market_price_index_ratio)
-        return prices.price_effect(change, pass_through, parameters)
+        quantity = of.market_quantity_ratio if responds else None
+        cost = prices.cost_change(of.market_spending_usd, of.market_price_index_ratio, quantity)
+        return prices.price_effect(change, pass_through, parameters, cost)
 
     # the range's two solutions are needed only for their market price indices: each is dropped after use,
     # which keeps memory at two solutions' arrays instead of three on large inputs
@@ -461,7 +466,7 @@ def respond(result: Result, parameters: Parameters | None = None) -> Response:
             markets.solve(result, substitution_elasticity=parameters.value("substitution_elasticity_high")),
             parameters.value("pass_through_low"),
         ),
-        "high": effect(markets.solve(result, substitution_elasticity=0.0), 1.0),
+        "high": effect(markets.solve(result, substitution_elasticity=0.0), 1.0, responds=False),
     }
     static_added = float(np.dot(solution.imports_usd, solution.rate_after - solution.rate_before))
     ladder = revenue.ladder(

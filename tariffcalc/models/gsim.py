@@ -489,25 +489,79 @@ def us_markets(result: Result, retaliation: str = "none", parameters: Parameters
     )
 
 
+MONEY_COLUMNS = ("consumer_surplus_usd", "producer_surplus_usd", "tariff_revenue_usd", "net_welfare_usd")
+"""The welfare figures the terminal summary prints (USD a year)."""
+
+
+def _unit(largest: float) -> tuple[float, str]:
+    """Divisor and label for the terminal table: $bn, $m, $ thousand or $, by the largest amount."""
+    for scale, unit in ((1e9, "$bn"), (1e6, "$m"), (1e3, "$ thousand")):
+        if largest >= 10 * scale:
+            return scale, unit
+    return 1.0, "$"
+
+
+def _countries(n: int) -> str:
+    return "country" if n == 1 else "countries"
+
+
 def to_text(result: GsimResult, top: int = 10) -> str:
-    """Terminal summary: the countries with the largest welfare changes, their prices, the residual."""
+    """Terminal summary: the countries whose welfare or prices change, largest first, and the residual.
+
+    A country is shown only when one of its figures is not zero at the printed precision (0.01 in the
+    table's unit, 0.01 % for prices); how many are left out is said, and every country is in welfare.csv.
+    The price column appears only when some shown price moves (with infinitely elastic export supply, the
+    default, no world price does).
+    """
+    from tariffcalc.reference.countries import partner_name
+
     welfare = result.welfare
-    order = welfare["net_welfare_usd"].abs().sort_values(ascending=False).index[:top]
-    largest = float(welfare[["consumer_surplus_usd", "tariff_revenue_usd"]].abs().to_numpy().max(initial=0.0))
-    scale, unit = next(((s, u) for s, u in ((1e9, "$bn"), (1e6, "$m")) if largest >= 10 * s), (1.0, "$"))
+    largest = float(welfare[list(MONEY_COLUMNS)].abs().to_numpy().max(initial=0.0))
+    scale, unit = _unit(largest)
+    money = welfare[list(MONEY_COLUMNS)].to_numpy() / scale
+    price = welfare["exporter_price_change"].to_numpy() * 100
+    moves = (np.abs(np.round(money, 2)) > 0).any(axis=1) | (np.abs(np.round(price, 2)) > 0)
+    order = (
+        welfare.assign(_net=welfare["net_welfare_usd"].abs(), _cs=welfare["consumer_surplus_usd"].abs())
+        .loc[moves]
+        .sort_values(["_net", "_cs"], ascending=False, kind="stable")
+        .index
+    )
+    shown = list(order[:top])
+    shown_price = welfare.loc[shown, "exporter_price_change"].to_numpy() * 100
+    with_price = bool((np.abs(np.round(shown_price, 2)) > 0).any())
     lines = [
         f"GSIM: {len(result.countries)} countries, {len(result.products)} product market(s); "
         f"largest market-clearing residual {result.max_residual:.1e}",
         "",
-        f"{'country':<10}{'price':>9}{'CS ' + unit:>12}{'PS ' + unit:>12}{'tariff ' + unit:>13}{'net ' + unit:>12}",
     ]
-    for country in order:
+    if not shown:
+        lines.append("No country's welfare or prices change at this precision.")
+        return "\n".join(lines)
+    header = f"{'country':<28}" + (f"{'price':>9}" if with_price else "")
+    header += f"{'CS':>11}{'PS':>11}{'tariff':>11}{'net':>11}"
+    lines += [
+        f"Welfare changes, {unit} a year (CS consumer, PS producer surplus; net: their sum with tariff revenue)",
+        header,
+    ]
+    for country in shown:
         row = welfare.loc[country]
+        name = partner_name(str(country))
+        label = f"{name[:20]} ({country})" if name != country else str(country)
+        text = f"{label[:27]:<28}"
+        if with_price:
+            text += f"{row['exporter_price_change'] * 100 + 0.0:>8.2f}%"
+        text += "".join(f"{row[column] / scale + 0.0:>11.2f}" for column in MONEY_COLUMNS)
+        lines.append(text)
+    more = len(order) - len(shown)
+    still = len(welfare) - len(order)
+    if more:
+        lines.append(f"… {more} more {_countries(more)} with changes in welfare.csv (--out)")
+    if still:
         lines.append(
-            f"{country:<10}{row['exporter_price_change'] * 100:>8.2f}%{row['consumer_surplus_usd'] / scale:>12.2f}"
-            f"{row['producer_surplus_usd'] / scale:>12.2f}{row['tariff_revenue_usd'] / scale:>13.2f}"
-            f"{row['net_welfare_usd'] / scale:>12.2f}"
+            f"{still} {_countries(still)} whose figures are all zero at this precision not shown "
+            "(welfare.csv has every country)."
         )
-    if len(welfare) > top:
-        lines.append(f"… {len(welfare) - top} more countries in welfare.csv (--out)")
+    if not with_price:
+        lines.append("No exporter's world price changes by 0.01 % or more (price column left out).")
     return "\n".join(lines)

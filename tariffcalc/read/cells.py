@@ -506,8 +506,14 @@ def aggregate_products(cells: pd.Series) -> np.ndarray:
     return (key.isin(AGGREGATE_PRODUCTS) | key.str.startswith("total")).to_numpy(dtype=bool)
 
 
+NAMED_PARTNER = "partner name {name!r} read as {code}"
+"""The ``reason`` of an accepted partner cell that held a country name rather than a code (the kind is
+"repaired", so the row is kept; the reader counts these rows in a note)."""
+
+
 def partner_code(text: str) -> tuple[str, str, str]:
-    """An ISO3 cell → (code, kind, reason)."""
+    """An ISO3 cell → (code, kind, reason); a country name that the bundled table maps to one code
+    ("Vietnam", "Korea, South") is accepted as that code, with the recoding in ``reason``."""
     code = text.strip().upper()
     known = countries.partner_names()
     if code in known:
@@ -516,6 +522,9 @@ def partner_code(text: str) -> tuple[str, str, str]:
         return code, "unknown_partner", "missing partner"
     if _aggregate_name(code):
         return code, "aggregate_partner", AGGREGATE_REASON.format(name=repr(shown(code)))
+    named = countries.name_to_iso3(text)
+    if named is not None:  # a country name the bundled table maps to one code: accepted, and counted
+        return named, "repaired", NAMED_PARTNER.format(name=shown(text.strip()), code=named)
     try:
         hint = f" (did you mean {countries.to_iso3(code)!r}?)"
     except Exception:

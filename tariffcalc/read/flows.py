@@ -297,6 +297,12 @@ def _reading_notes(reading: stream.Reading) -> tuple[str, ...]:
         )
     if sums.blank:
         notes.append(f"{sums.blank} blank line(s) skipped")
+    if sums.named_rows:
+        line, before, after = sums.named_example
+        notes.append(
+            f"{sums.named_rows:,} row(s) name their partner instead of giving its ISO3 code, read with the "
+            f"bundled country table (e.g. line {line}: {cells.NAMED_PARTNER.format(name=before.strip(), code=after)})"
+        )
     if sums.repaired_rows:
         line, before, after = sums.repaired_example
         notes.append(

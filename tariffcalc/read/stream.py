@@ -406,6 +406,8 @@ class Part:
     repaired_rows: int = 0
     repaired_value: float = 0.0
     repaired_example: tuple[int, str, str] | None = None
+    named_rows: int = 0
+    named_example: tuple[int, str, str] | None = None
     rejected_rows: int = 0
     rejected_value: float = 0.0
     ledger: pd.DataFrame | None = None
@@ -513,20 +515,34 @@ def _fast(plan: Plan, lookups: Lookups, piece) -> Part | None:
         value=value,
         fast=True,
     )
-    if code.repaired is not None:
-        part.repaired_rows = int(code.repaired.sum())
-        part.repaired_value = float(value[code.repaired].sum())
-        first = int(np.flatnonzero(code.repaired)[0])
-        if isinstance(piece, CsvPiece) and (piece.quoted or blank):
-            line = int(tables.record_lines(data, piece.quoted, n)[0][first])
-        else:
-            line = first + 1
-        part.repaired_example = (
-            line,
-            lookups.code.raw[code.raw[first]],
-            lookups.code.values[code.ids[first]],
+    if code.repaired is not None or partner.repaired is not None:
+
+        def line_of(row: int) -> int:
+            if isinstance(piece, CsvPiece) and (piece.quoted or blank):
+                return int(tables.record_lines(data, piece.quoted, n)[0][row])
+            return row + 1
+
+        everything = np.ones(n, dtype=bool)
+        part.repaired_rows, part.repaired_value, part.repaired_example = _repairs(
+            code, lookups.code, everything, value, line_of
+        )
+        part.named_rows, _, part.named_example = _repairs(
+            partner, lookups.partner, everything, value, line_of
         )
     return part
+
+
+def _repairs(
+    judged: cells.Judged, lookup: cells.Lookup, good: np.ndarray, value: np.ndarray, line_of
+) -> tuple[int, float, tuple[int, str, str] | None]:
+    """Rows among ``good`` whose cell was repaired (a code that lost its leading zero, a partner given by
+    name): their count, their value (USD) and the first one as (line, text as written, value read)."""
+    if judged.repaired is None or not (judged.repaired & good).any():
+        return 0, 0.0, None
+    fixed = judged.repaired & good
+    first = int(np.flatnonzero(fixed)[0])
+    example = (line_of(first), lookup.raw[judged.raw[first]], lookup.values[judged.ids[first]])
+    return int(fixed.sum()), float(np.nan_to_num(value[fixed]).sum()), example
 
 
 def _full_table(plan: Plan, piece) -> tuple[pa.Table, np.ndarray, int, int, tables.Invalid, int]:
@@ -693,13 +709,14 @@ def _full(plan: Plan, lookups: Lookups, piece, held: Held | None) -> Part:
         good = good & ~subtotal & ~repeated
     keep = np.flatnonzero(good)
     part.p, part.c, part.t, part.value = partner.ids[keep], code.ids[keep], t[keep], value[keep]
-    if code.repaired is not None and (code.repaired & good).any():
-        fixed = code.repaired & good
-        part.repaired_rows = int(fixed.sum())
-        part.repaired_value = float(np.nan_to_num(value[fixed]).sum())
-        first = int(np.flatnonzero(fixed)[0])
-        raw = lookups.code.raw[code.raw[first]]
-        part.repaired_example = (int(fields.line[first]), raw, lookups.code.values[code.ids[first]])
+
+    def line_of(row: int) -> int:
+        return int(fields.line[row])
+
+    part.repaired_rows, part.repaired_value, part.repaired_example = _repairs(
+        code, lookups.code, good, value, line_of
+    )
+    part.named_rows, _, part.named_example = _repairs(partner, lookups.partner, good, value, line_of)
     rows = np.flatnonzero(bad)
     kinds, reasons = _verdicts(rows, fields, vkind, partner, code, period, reporter, lookups)
     ledger = _ledger(plan, table, fields, rows, kinds, reasons, value)
@@ -1099,6 +1116,8 @@ class Sums:
         self.repaired_rows = 0
         self.repaired_value = 0.0
         self.repaired_example: tuple[int, str, str] | None = None
+        self.named_rows = 0
+        self.named_example: tuple[int, str, str] | None = None
         self.rejected_rows = 0
         self.rejected_value = 0.0
         self.replaced = 0
@@ -1128,6 +1147,10 @@ class Sums:
         if part.repaired_example is not None and self.repaired_example is None:
             line, before, after = part.repaired_example
             self.repaired_example = (line + base, before, after)
+        self.named_rows += part.named_rows
+        if part.named_example is not None and self.named_example is None:
+            line, before, after = part.named_example
+            self.named_example = (line + base, before, after)
         self.rejected_rows += part.rejected_rows
         self.rejected_value += part.rejected_value
         self.replaced += part.replaced

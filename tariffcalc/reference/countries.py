@@ -42,6 +42,39 @@ def _name_index() -> dict[str, str]:
     return index
 
 
+@functools.cache
+def _name_candidates() -> dict[str, frozenset[str]]:
+    """Lower-cased country name (display, Census short and long, aliases) → every ISO3 it names."""
+    table = bundled.read_table("countries.csv")
+    index: dict[str, set[str]] = {}
+    for column in ("name", "census_short_name", "census_name"):
+        for name, iso3 in zip(table[column], table["iso3"], strict=True):
+            if name:
+                index.setdefault(" ".join(name.split()).lower(), set()).add(iso3)
+    for name, iso3 in ALIASES.items():
+        index.setdefault(name, set()).add(iso3)
+    return {name: frozenset(codes) for name, codes in index.items()}
+
+
+def name_to_iso3(name: str) -> str | None:
+    """The ISO3 code of a country *name* ("Vietnam", "Korea, South", "Burma", "Bahamas, The") when the
+    bundled country table maps it to exactly one partner; None when it names none, or more than one.
+
+    Census and USITC DataWeb files carry names where tariffcalc's own layout has codes; the readers accept
+    such a name through this function (and say how many rows they recoded). Codes are not names: ``"DEU"``
+    gives None (see :func:`is_partner`).
+    """
+    key = " ".join(str(name).split()).lower()
+    if not key:
+        return None
+    index = _name_candidates()
+    for candidate in (key, *_variants(key)):
+        codes = index.get(candidate)
+        if codes:
+            return next(iter(codes)) if len(codes) == 1 else None
+    return None
+
+
 ALIASES = {
     "czechia (czech republic)": "CZE",
     "eswatini (swaziland)": "SWZ",
@@ -117,8 +150,9 @@ def to_iso3(name_or_code: str) -> str:
         if candidate in index:
             return index[candidate]
     raise UnknownCodeError(
-        f"Unknown partner {name_or_code!r}: use an ISO3 code (e.g. DEU) or a country name."
-        + suggest(name_or_code, [*partner_names(), *partner_names().values()])
+        f"Unknown partner {name_or_code!r}: use an ISO3 code (e.g. DEU) or a country name"
+        + (f" ({', '.join(group_names())} for a group, where a command takes one)." if group_names() else ".")
+        + suggest(name_or_code, [*group_names(), *partner_names(), *partner_names().values()])
     )
 
 
@@ -136,6 +170,48 @@ def _group_table() -> list[tuple[str, str, dt.date, dt.date | None]]:
 def group_names() -> list[str]:
     """Names of the partner groups a scenario may use (e.g. ``EU``)."""
     return sorted({group for group, *_ in _group_table()})
+
+
+GROUP_TITLES = {"EU": "European Union"}
+"""Display names of the bundled partner groups (a group without one is shown by its code)."""
+GROUP_ALIASES = {
+    "european union": "EU",
+    "eu-27": "EU",
+    "eu27": "EU",
+    "eu 27": "EU",
+    "european union (eu-27)": "EU",
+}
+"""Other ways to write a group's name (lower case) → its code."""
+
+
+def group_title(group: str) -> str:
+    """Display name of a partner group (``"EU"`` → ``"European Union"``)."""
+    return GROUP_TITLES.get(group, group)
+
+
+def group_code(text: str) -> str | None:
+    """The bundled group ``text`` names (``"EU"``, ``"eu"``, ``"European Union"``), or None."""
+    key = " ".join(str(text).split())
+    for group in group_names():
+        if key.upper() == group.upper():
+            return group
+    alias = GROUP_ALIASES.get(key.lower())
+    return alias if alias in group_names() else None
+
+
+def group_of(partners, on: dt.date) -> dict[str, str]:
+    """Partner (ISO3) → the bundled group it belongs to on ``on``, for those of ``partners`` in a group.
+
+    A partner in more than one group goes to the first by name, so groups summed this way never count a
+    partner twice.
+    """
+    wanted = set(partners)
+    out: dict[str, str] = {}
+    for group in group_names():
+        for member in group_members(group, on):
+            if member in wanted:
+                out.setdefault(member, group)
+    return out
 
 
 def group_members(group: str, on: dt.date) -> list[str]:

@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 from tariffcalc.engine.duties import Result
 from tariffcalc.read.flows import FlowSet
 from tariffcalc.report import charts, style, summary
-from tariffcalc.report.charts import AXES_EXTRA, NAME_WIDTH, ROW_HEIGHT, Chart, Context
+from tariffcalc.report.charts import AXES_EXTRA, NAME_WIDTH, Chart, Context
 
 TOP_DIFFERENCES = 10
 """Partners and products shown where the compared scenarios differ most."""
@@ -29,22 +29,36 @@ LINE_HEIGHT = 2.3
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def context(first: Result, flowset: FlowSet, label: str, model: str | None = None) -> Context:
-    """The :class:`Context` of an analysis command; ``label`` names what was analysed (scenarios, a timeline)."""
+def context(
+    first: Result, flowset: FlowSet, label: str, model: str | None = None, title: str | None = None
+) -> Context:
+    """The :class:`Context` of an analysis command; ``label`` names what was analysed (scenario files, a
+    timeline) on the source line, ``title`` in the charts' titles (default: ``label``)."""
     note = charts.RESPONSE_NOTE if model not in (None, "static") else charts.STATIC_NOTE
     importer = "US" if first.scenario.importer == "USA" else first.scenario.importer
     return Context(
         importer=importer,
         scenario=label,
-        scenario_title=label,
+        scenario_title=title or label,
         as_of=first.as_of,
         baseline=first.baseline.name,
+        baseline_title=first.baseline.title,
         level=first.level,
         source=(
-            f"Source: {summary.data_source(flowset)}. {label}; every figure against {first.baseline.name} on the "
-            f"same flows. {note} Chart: tariffcalc."
+            f"Source: {summary.data_source(flowset)}. {label}; every figure against the baseline file "
+            f"{first.baseline.name} on the same flows. {note} Chart: tariffcalc."
         ),
     )
+
+
+def _baseline_words(ctx: Context) -> str:
+    """The baseline in words inside a sentence: "observed 2024 US duties (…)"."""
+    return ctx.against.removeprefix("Compared with the baseline, ").removesuffix(".")
+
+
+def _scenario_label(title: str, width: float = 2.7) -> str:
+    """A scenario's title on at most two lines of a bar chart's axis."""
+    return "\n".join(style.wrap(title, width, charts.LABEL_SIZE, max_lines=2))
 
 
 def _stacked(body: FigureBase, heights: list[float]) -> list[FigureBase]:
@@ -64,18 +78,42 @@ def _pp_texts(values: np.ndarray) -> list[str]:
 # ------------------------------------------------------------------------------------------ compare
 
 
-def compare_headline_table(totals: pd.DataFrame) -> pd.DataFrame:
+def _adds_nothing(table: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows whose figures in ``columns`` are all zero (a compared scenario that is the baseline itself)."""
+    values = table[columns].to_numpy(dtype=float)
+    scale = max(float(np.nanmax(np.abs(values), initial=0.0)), 1.0)
+    return pd.Series((np.abs(np.nan_to_num(values)) <= 1e-9 * scale).all(axis=1), index=table.index)
+
+
+def compare_headline_table(totals: pd.DataFrame, titles: dict[str, str] | None = None) -> pd.DataFrame:
     """The headline figures of each compared scenario (compare_totals.csv): added duty (USD) and added rate
-    (fraction), and after the trade response when the model ran."""
+    (fraction), and after the trade response when the model ran, with each scenario's ``title``.
+
+    A scenario that adds nothing against the baseline (the baseline itself) is left out: a row of zero
+    bars says nothing (compare_totals.csv keeps it)."""
     after = [c for c in ("revenue_after_response_usd", "post_substitution_added_rate") if c in totals]
-    return totals[["scenario", "as_of", "imports_usd", "added_duty_usd", "added_rate", *after]].copy()
+    data = totals[["scenario", "as_of", "imports_usd", "added_duty_usd", "added_rate", *after]].copy()
+    data.insert(1, "title", data["scenario"].map(titles or {}).fillna(data["scenario"]))
+    return data[~_adds_nothing(data, ["added_duty_usd", "added_rate", *after])].reset_index(drop=True)
+
+
+def _dropped(totals: pd.DataFrame, data: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
+    """The subtitle's note on compared scenarios left out of a chart because they add nothing."""
+    gone = [
+        (titles or {}).get(name, name) for name in totals["scenario"] if name not in set(data["scenario"])
+    ]
+    if not gone:
+        return ""
+    return (
+        f" Not drawn, adding nothing against the baseline: {'; '.join(style.shorten(g, 60) for g in gone)}."
+    )
 
 
 def _headline(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[float, str]) -> None:
-    labels = [style.shorten(name, NAME_WIDTH) for name in data["scenario"]]
+    labels = [_scenario_label(title) for title in data["title"]]
     divisor, name = unit
     response = "post_substitution_added_rate" in data
-    height = AXES_EXTRA + ROW_HEIGHT * len(data) * (2 if response else 1)
+    height = AXES_EXTRA + charts._rows(labels) * len(data) * (2 if response else 1)
     top, bottom = _stacked(body, [height, height])
     for panel, (static, after, scale, texts, xlabel) in zip(
         (top, bottom),
@@ -105,19 +143,22 @@ def _headline(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[fl
         ax.set_xlabel(xlabel)
 
 
-def compare_headline_chart(totals: pd.DataFrame, ctx: Context) -> Chart:
-    """Added duty and added effective rate of each scenario side by side (two panels of bars)."""
-    data = compare_headline_table(totals)
+def compare_headline_chart(totals: pd.DataFrame, ctx: Context, titles: dict[str, str] | None = None) -> Chart:
+    """Added duty and added effective rate of each scenario side by side (two panels of bars); scenarios
+    are named by their ``titles``."""
+    data = compare_headline_table(totals, titles)
     columns = [c for c in ("added_duty_usd", "revenue_after_response_usd") if c in data]
     unit = charts.money_unit(data[columns].to_numpy().ravel())
     response = "post_substitution_added_rate" in data
     rows = len(data) * (2 if response else 1)
+    row = charts._rows([_scenario_label(title) for title in data["title"]])
     return Chart(
         name="compare_headline",
-        title=f"Added {ctx.importer} duty and tariff rate by scenario, vs {ctx.baseline}, {unit[1]} and pp",
+        title=f"Added {ctx.importer} duty and tariff rate by scenario, {unit[1]} and pp",
         subtitle=(
-            f"{len(data)} scenarios on the same flows, each against {ctx.baseline}. Top: added duty a year; "
-            "bottom: added effective rate (added duty ÷ imports)."
+            f"{len(data)} scenarios on the same flows, each compared with the baseline, {_baseline_words(ctx)}. "
+            "Top: added duty a year; bottom: added effective rate (added duty ÷ imports)."
+            + _dropped(totals, data, titles)
             + (
                 " Orange: after the trade response (revenue change; post-substitution rate)."
                 if response
@@ -127,7 +168,7 @@ def compare_headline_chart(totals: pd.DataFrame, ctx: Context) -> Chart:
         data=data,
         plot=lambda body, width: _headline(body, width, data, unit),
         source=ctx.source.replace(charts.STATIC_NOTE, charts.RESPONSE_NOTE) if response else None,
-        body_height=2 * (AXES_EXTRA + ROW_HEIGHT * rows + (0.3 if response else 0.0)) + PANEL_GAP,
+        body_height=2 * (AXES_EXTRA + row * rows + (0.3 if response else 0.0)) + PANEL_GAP,
     )
 
 
@@ -141,25 +182,45 @@ def compare_difference_table(
 
 
 def _differences(
-    body: FigureBase, width: float, data: pd.DataFrame, labels: list[str], names: list[str], unit
+    body: FigureBase,
+    width: float,
+    data: pd.DataFrame,
+    labels: list[str],
+    names: list[str],
+    legends: list[str],
+    unit,
 ) -> None:
     divisor, name = unit
     ax, _ = charts._bar_axes(body, labels)
     series = []
-    for index, scenario in enumerate(names):
+    for index, (scenario, legend) in enumerate(zip(names, legends, strict=True)):
         values = data[f"{scenario}.added_duty_usd"].to_numpy() / divisor
         series.append(
-            (scenario, values, _money_texts(values, divisor), style.PALETTE[index % len(style.PALETTE)])
+            (legend, values, _money_texts(values, divisor), style.PALETTE[index % len(style.PALETTE)])
         )
     charts._grouped(ax, width, labels, series)
     ax.set_xlabel(f"Added duty, {name} a year")
+    if len(series) > 1:  # long scenario titles: one legend entry a line
+        ax.get_legend().remove()
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=1, borderaxespad=0.2)
 
 
 def compare_difference_chart(
-    table: pd.DataFrame, view: str, names: list[str], ctx: Context, top: int = TOP_DIFFERENCES
+    table: pd.DataFrame,
+    view: str,
+    names: list[str],
+    ctx: Context,
+    top: int = TOP_DIFFERENCES,
+    titles: dict[str, str] | None = None,
 ) -> Chart:
     """Added duty of each scenario for the partners (``view="by_partner"``) or products (``"by_product"``)
-    where the scenarios differ most (grouped bars, one colour per scenario)."""
+    where the scenarios differ most (grouped bars, one colour per scenario, named by its title). A scenario
+    whose added duty is zero in every row drawn (the baseline itself) is left out."""
+    everyone = list(names)
+    names = [
+        n for n in names if not _adds_nothing(table.head(top), [f"{n}.added_duty_usd"]).all()
+    ] or everyone
+    legends = [style.shorten((titles or {}).get(n, n), 90) for n in names]
     partner = view == "by_partner"
     keys = ["partner", "partner_name"] if partner else ["hs", "description"]
     data = compare_difference_table(table, keys, names, top)
@@ -172,16 +233,24 @@ def compare_difference_chart(
     columns = [f"{n}.added_duty_usd" for n in names]
     unit = charts.money_unit(data[columns].to_numpy().ravel())
     row = max(charts._rows(labels), 0.16 * len(names) + 0.1)
+    first = (titles or {}).get(everyone[0], everyone[0])
     return Chart(
         name=f"compare_differ_{view}",
         title=f"Where the scenarios differ most: added {ctx.importer} duty by {noun[:-1]}, {unit[1]}",
         subtitle=(
-            f"The {len(data)} {noun} with the largest difference in added duty from {names[0]}, largest first; "
-            f"each bar: the scenario's added duty against {ctx.baseline}. Every row: compare_{view}.csv."
+            (
+                f"The {len(data)} {noun} with the largest difference in added duty from "
+                f"{style.shorten(first, 80)}, largest first"
+                if everyone[0] in names
+                else f"The {len(data)} {noun} where a scenario adds the most duty, largest first (the first "
+                "scenario adds nothing and is not drawn)"
+            )
+            + f"; each bar: a scenario's added duty a year against the baseline, {_baseline_words(ctx)}. "
+            f"Every row: compare_{view}.csv."
         ),
         data=data,
-        plot=lambda body, width: _differences(body, width, data, labels, names, unit),
-        body_height=AXES_EXTRA + 0.3 + row * len(data),
+        plot=lambda body, width: _differences(body, width, data, labels, names, legends, unit),
+        body_height=AXES_EXTRA + 0.3 + 0.18 * len(names) + row * len(data),
     )
 
 
@@ -205,15 +274,77 @@ def sweep_table(table: pd.DataFrame, params: list[str]) -> pd.DataFrame:
     return wide[[*params, *figures]]
 
 
+MODEL_PARAMETER_WORDS = {
+    "import_demand_elasticity": ("Import demand elasticity (absolute value)", 1.0),
+    "substitution_elasticity": ("Elasticity of substitution between partners", 1.0),
+    "export_supply_elasticity": ("Export supply elasticity", 1.0),
+    "pass_through": ("Pass-through of import prices to consumer prices, %", 100.0),
+    "pass_through_low": ("Pass-through at the low end of the price range, %", 100.0),
+    "substitution_elasticity_high": ("Substitution elasticity at the low end of the price range", 1.0),
+    "import_share_of_consumption": ("Import content of personal consumption, %", 100.0),
+    "compliance_haircut": ("Revenue lost to noncompliance, %", 100.0),
+    "income_payroll_offset": ("Income and payroll tax offset, % of revenue", 100.0),
+    "pce_usd": ("Personal consumption expenditures, $ bn a year", 1e-9),
+    "households": ("US households, millions", 1e-6),
+}
+"""Axis label (in words, with its unit) and the factor from the value to the axis of each model parameter."""
+
+
+def parameter_words(name: str, scenario=None) -> tuple[str, float]:
+    """How a sweep parameter is named on an axis, in words with its unit, and the factor from its value to
+    the axis (rates and shares are drawn in percent). ``scenario`` names a measure by its authority."""
+    if name in MODEL_PARAMETER_WORDS:
+        return MODEL_PARAMETER_WORDS[name]
+    parts = name.split(".")
+    if parts[0] != "measure" or len(parts) < 3:
+        return name, 1.0
+    what = parts[1]
+    if scenario is not None:
+        try:
+            what = scenario.measure(parts[1]).authority
+        except Exception:  # an unknown measure id is reported by the sweep itself
+            what = parts[1]
+    what = style.shorten(what, 60)
+    field = parts[2]
+    if field == "rates" and len(parts) == 4:
+        from tariffcalc.reference.countries import group_title, partner_name
+
+        who = group_title(parts[3]) if parts[3] in ("EU",) else partner_name(parts[3])
+        return f"Rate on {who}: {what}, %", 100.0
+    words = {
+        "rate": f"Rate: {what}, %",
+        "applies_to_share": f"Share of covered imports that pays it: {what}, %",
+        "in_baseline": f"Part already in the baseline: {what}, pp",
+    }
+    return words.get(field, name), 100.0
+
+
+def _from_zero(ax) -> None:
+    """Extend a y axis to include zero, so lines are read against it, with a little room above the top."""
+    low, high = ax.dataLim.intervaly
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    span = (high - low) or 1.0
+    ax.set_ylim(low - (0.06 * span if low < 0 else 0.0), high + (0.06 * span if high > 0 else 0.0))
+
+
+def _tick(value: float, _=None) -> str:
+    """A y tick: whole numbers without decimals (0, 100, 200), others with one (2.5)."""
+    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+
+
 def _mark(ax, value: float | None) -> None:
     """A dashed vertical line at the scenario's own value of the swept parameter."""
     if value is not None:
         ax.axvline(value, color=style.MUTED, linewidth=0.9, linestyle="--", zorder=1)
 
 
-def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | None, unit) -> None:
+def _lines(
+    body: FigureBase, data: pd.DataFrame, param: str, default: float | None, unit, words: tuple[str, float]
+) -> None:
     divisor, name = unit
-    x = data[param].to_numpy()
+    label, factor = words
+    x = data[param].to_numpy() * factor
+    default = default * factor if default is not None else None
     axes = body.subplots(2, 1, sharex=True)
     specs = (
         (
@@ -223,7 +354,7 @@ def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | No
             ),
             divisor,
             f"Added duty, {name} a year",
-            lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}",
+            _tick,
         ),
         (
             (
@@ -232,7 +363,7 @@ def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | No
             ),
             0.01,
             "Added effective rate, pp",
-            lambda v, _: f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}",
+            _tick,
         ),
     )
     for ax, (series, scale, ylabel, formatter) in zip(axes, specs, strict=True):
@@ -243,12 +374,13 @@ def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | No
                     x, data[column].to_numpy() / scale, color=colour, marker="o", markersize=3.5, label=legend
                 )
         _mark(ax, default)
+        _from_zero(ax)
         ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(formatter))
         ax.set_ylabel(ylabel)
-    axes[1].set_xlabel(param)
+    axes[1].set_xlabel(label)
     if default is not None:
         axes[0].annotate(
-            f"scenario: {default:g}",
+            f"scenario: {default:.4g}",
             (default, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -2),
@@ -262,7 +394,12 @@ def _lines(body: FigureBase, data: pd.DataFrame, param: str, default: float | No
 
 
 def _grid(
-    body: FigureBase, data: pd.DataFrame, params: list[str], defaults: list[float | None], unit
+    body: FigureBase,
+    data: pd.DataFrame,
+    params: list[str],
+    defaults: list[float | None],
+    unit,
+    words: list[tuple[str, float]],
 ) -> None:
     divisor, name = unit
     first, second = params
@@ -282,10 +419,11 @@ def _grid(
             fontsize=6.8 if len(xs) > 8 else charts.VALUE_SIZE,
             color="white" if float(norm(value)) > 0.55 else style.INK,
         )
-    ax.set_xticks(np.arange(len(xs)) + 0.5, [f"{v:g}" for v in xs])
-    ax.set_yticks(np.arange(len(ys)) + 0.5, [f"{v:g}" for v in ys])
-    ax.set_xlabel(first)
-    ax.set_ylabel(second)
+    (xlabel, xfactor), (ylabel, yfactor) = words
+    ax.set_xticks(np.arange(len(xs)) + 0.5, [f"{v * xfactor:.4g}" for v in xs])
+    ax.set_yticks(np.arange(len(ys)) + 0.5, [f"{v * yfactor:.4g}" for v in ys])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("\n".join(style.wrap(ylabel, 3.0, style.BASE_SIZE, max_lines=2)))
     ax.tick_params(length=0)
     ax.grid(False)
     for side in ("left", "bottom"):
@@ -303,32 +441,52 @@ def _grid(
     bar.outline.set_visible(False)
 
 
-def _default_words(params: list[str], defaults: list[float | None]) -> str:
-    known = [f"{p} = {v:g}" for p, v in zip(params, defaults, strict=True) if v is not None]
-    unknown = [p for p, v in zip(params, defaults, strict=True) if v is None]
-    text = f"The scenario's own value: {', '.join(known)}." if known else ""
+def _lower(label: str) -> str:
+    """An axis label inside a sentence: first letter lower-cased unless it starts an acronym."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _default_words(words: list[tuple[str, float]], defaults: list[float | None]) -> str:
+    pairs = list(zip(words, defaults, strict=True))
+    known = [f"{_lower(w[0]).rsplit(', ', 1)[0]} = {v * w[1]:.4g}" for w, v in pairs if v is not None]
+    unknown = [_lower(w[0]) for w, v in pairs if v is None]
+    text = f"The scenario's own value: {'; '.join(known)}." if known else ""
     if unknown:
-        text += f" {', '.join(unknown)} has no single value in the scenario (e.g. set by HS chapter)."
+        text += f" The {', '.join(unknown)} has no single value in the scenario (it is set by HS chapter)."
     return text.strip()
 
 
-def sweep_chart(table: pd.DataFrame, params: list[str], defaults: list[float | None], ctx: Context) -> Chart:
+def sweep_chart(
+    table: pd.DataFrame,
+    params: list[str],
+    defaults: list[float | None],
+    ctx: Context,
+    scenario=None,
+) -> Chart:
     """A line chart of the headline figures over one parameter, or a heat map of the added duty over two,
-    with the scenario's own value marked (dashed line; outlined cell)."""
+    with the scenario's own value marked (dashed line; outlined cell). Parameters are named in words with
+    their units (:func:`parameter_words`; ``scenario`` names a swept measure by its authority) and the y
+    axes start at zero."""
     data = sweep_table(table, params)
     money = [c for c in ("added_duty_usd", "revenue_after_response_usd") if c in data]
     unit = charts.money_unit(data[money].to_numpy().ravel())
-    marked = _default_words(params, defaults)
+    words = [parameter_words(p, scenario) for p in params]
+    marked = _default_words(words, defaults)
     if len(params) == 1:
+        label, factor = words[0]
+        first, last = data[params[0]].iloc[0] * factor, data[params[0]].iloc[-1] * factor
         return Chart(
             name="sweep_headline",
-            title=f"Added {ctx.importer} duty and tariff rate as {params[0]} varies, {ctx.versus}, {unit[1]} and pp",
+            title=ctx.title(
+                f"Added {ctx.importer} duty and tariff rate by {_lower(label).rsplit(', ', 1)[0]}",
+                f"{unit[1]} and pp",
+            ),
             subtitle=(
-                f"{len(data)} points from {data[params[0]].iloc[0]:g} to {data[params[0]].iloc[-1]:g}. {marked}"
+                f"{ctx.against} {len(data)} points from {first:.4g} to {last:.4g}. {marked}"
                 + (" Dashed line: the scenario's value." if defaults[0] is not None else "")
             ),
             data=data,
-            plot=lambda body, width: _lines(body, data, params[0], defaults[0], unit),
+            plot=lambda body, width: _lines(body, data, params[0], defaults[0], unit, words[0]),
             body_height=2 * LINE_HEIGHT
             + PANEL_GAP
             + (0.3 if "post_substitution_added_rate" in data else 0.0),
@@ -336,14 +494,14 @@ def sweep_chart(table: pd.DataFrame, params: list[str], defaults: list[float | N
     rows = data[params[1]].nunique()
     return Chart(
         name="sweep_grid",
-        title=f"Added {ctx.importer} duty over {params[0]} and {params[1]}, {ctx.versus}, {unit[1]}",
+        title=ctx.title(f"Added {ctx.importer} duty by two parameters", unit[1]),
         subtitle=(
-            f"Each cell: the added duty a year with the two parameters set to its column and row. {marked}"
-            + (" Outlined: the scenario's values." if None not in defaults else "")
+            f"{ctx.against} Each cell: the added duty a year with the two parameters set to its column and row. "
+            f"{marked}" + (" Outlined: the scenario's values." if None not in defaults else "")
         ),
         data=data,
-        plot=lambda body, width: _grid(body, data, params, defaults, unit),
-        body_height=AXES_EXTRA + max(0.32 * rows, 1.5, style.text_width(params[1], style.BASE_SIZE) + 0.2),
+        plot=lambda body, width: _grid(body, data, params, defaults, unit, words),
+        body_height=AXES_EXTRA + max(0.32 * rows, 1.5, 3.2),
     )
 
 
@@ -412,9 +570,12 @@ def timeline_chart(series: pd.DataFrame, title: str, year: int, regimes: int, ct
     unit = charts.money_unit(data["added_duty_usd"])
     return Chart(
         name="timeline_monthly",
-        title=f"Added {ctx.importer} duty and effective tariff rate by month, {year}, {unit[1]} and %",
+        title=ctx.title(
+            f"Added {ctx.importer} duty and effective tariff rate by month, {year}", f"{unit[1]} and %"
+        ),
         subtitle=(
-            f"{title}: {regimes} dated regimes, each applied to the days it was in force, against {ctx.baseline}. "
+            f"{regimes} dated regimes, each applied to the days it was in force, against the baseline, "
+            f"{_baseline_words(ctx)}. "
             + (
                 "Flows are monthly (each month its own). "
                 if (series.get("flows") == "monthly").all()
@@ -444,10 +605,10 @@ def dated_timeline_chart(regimes: pd.DataFrame, title: str, ctx: Context) -> Cha
     first, last = data["start"].iloc[0], data["end"].iloc[-1]
     return Chart(
         name="timeline_dated",
-        title=f"{ctx.importer} effective tariff rate day by day, {first} to {last}, %",
+        title=ctx.title(f"{ctx.importer} effective tariff rate day by day, {first} to {last}", "%"),
         subtitle=(
-            f"{title}: the rate of the law in force each day on the same annual flows, against "
-            f"{ctx.baseline} (dashed). Each thin mark is one of {changed} dates on which a measure, a product "
+            "The rate of the law in force each day on the same annual flows, against the baseline, "
+            f"{_baseline_words(ctx)} (dashed). Each thin mark is one of {changed} dates on which a measure, a product "
             f"list or a stacking order changed; the {DATED_LABELS} largest moves are named."
         ),
         data=data,

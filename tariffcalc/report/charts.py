@@ -28,8 +28,8 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from tariffcalc.engine.duties import Result
 from tariffcalc.read.flows import FlowSet
-from tariffcalc.reference import hs
-from tariffcalc.report import style, summary, tables
+from tariffcalc.reference import countries, hs
+from tariffcalc.report import groups, style, summary, tables
 from tariffcalc.util.files import write_bytes
 from tariffcalc.util.progress import Progress
 
@@ -40,7 +40,8 @@ CHART_FORMATS = ("png", "pdf")
 STATIC_NOTE = "Static estimate: trade held at its observed value."
 """What the source line of a static chart says about the model."""
 RESPONSE_NOTE = (
-    "After the trade response: CES Armington partial equilibrium (docs/model.md); parameters in summary.json."
+    "After the trade response: CES Armington partial equilibrium (one market per product, SMART defaults); "
+    "parameters in summary.json."
 )
 """What the source line of a response chart says instead."""
 ROW_HEIGHT = 0.27
@@ -65,16 +66,41 @@ class Context:
 
     importer: str
     scenario: str
+    """The scenario's name (an id, for the source line); titles use :attr:`scenario_title`."""
     scenario_title: str
     as_of: dt.date
     baseline: str
+    """The baseline's name (an id, for the source line); texts use :attr:`baseline_title`."""
     level: int
     source: str
+    baseline_title: str = ""
+
+    def title(self, what: str, unit: str = "") -> str:
+        """A chart title in words: what it shows (and its unit), then the scenario's title, e.g. "Added US
+        duty by partner, $ bn: US reciprocal tariffs of 2 April 2025 (EO 14257) as in force on 9 April 2025"."""
+        return f"{what}{', ' + unit if unit else ''}: {self.scenario_title}"
 
     @property
     def versus(self) -> str:
-        """The comparison every title names, e.g. ``liberation-day vs baseline-2024``."""
+        """The two scenario ids, ``liberation-day vs baseline-2024`` (the partner brief's titles still use
+        them; a run's charts say :meth:`title` and :attr:`against` instead)."""
         return f"{self.scenario} vs {self.baseline}"
+
+    @property
+    def against(self) -> str:
+        """The baseline in words, to open a subtitle: "Compared with the baseline, observed 2024 US duties."
+        (its title without a closing parenthesis, first letter lower-cased unless it starts an acronym)."""
+        return f"Compared with the baseline, {summary.baseline_words(self.baseline_title or self.baseline)}."
+
+    @property
+    def day(self) -> str:
+        """The run's date in words ("9 April 2025")."""
+        return day(self.as_of)
+
+
+def day(date: dt.date) -> str:
+    """A date in words: ``9 April 2025``."""
+    return f"{date.day} {date:%B %Y}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +124,8 @@ def context(result: Result, flowset: FlowSet) -> Context:
     scenario = result.scenario
     importer = "US" if scenario.importer == "USA" else scenario.importer
     source = (
-        f"Source: {summary.data_source(flowset)}. Scenario {scenario.name} ({scenario.title}) evaluated on "
-        f"{result.as_of.isoformat()}, against {result.baseline.name}. {STATIC_NOTE} Chart: tariffcalc."
+        f"Source: {summary.data_source(flowset)}. Scenario file {scenario.name}, evaluated on "
+        f"{result.as_of.isoformat()}; baseline file {result.baseline.name}. {STATIC_NOTE} Chart: tariffcalc."
     )
     return Context(
         importer=importer,
@@ -107,6 +133,7 @@ def context(result: Result, flowset: FlowSet) -> Context:
         scenario_title=scenario.title,
         as_of=result.as_of,
         baseline=result.baseline.name,
+        baseline_title=result.baseline.title,
         level=result.level,
         source=source,
     )
@@ -320,7 +347,7 @@ def _bars(
 def _frame_lines(chart: Chart, ctx: Context, width: float) -> tuple[list[str], list[str], list[str]]:
     """Wrapped title, subtitle and source lines for a frame ``width`` inches wide."""
     return (
-        style.wrap(chart.title, width - 0.1, style.TITLE_SIZE, max_lines=2, weight="bold"),
+        style.wrap(chart.title, width - 0.1, style.TITLE_SIZE, max_lines=3, weight="bold"),
         style.wrap(chart.subtitle, width - 0.1, style.SUBTITLE_SIZE, max_lines=3),
         style.wrap(chart.source or ctx.source, width - 0.1, style.SOURCE_SIZE, max_lines=3),
     )
@@ -375,6 +402,33 @@ def render(chart: Chart, ctx: Context) -> Figure:
     height = chart.body_height + frame_height(chart, ctx, inner) + 2 * margin
     fig = Figure(figsize=(width, height), layout=layout(width, height, margin, margin, margin))
     draw(chart, fig, ctx, inner, height - 2 * margin)
+    return settle(fig)
+
+
+PLACES = 7
+"""Decimals of a figure fraction that laid-out positions keep (1e-7 of a page is far below a printer dot)."""
+
+
+def settle(fig: Figure) -> Figure:
+    """Lay ``fig`` out once and keep the result: every sub-figure's and axes' position rounded to
+    :data:`PLACES` decimals, the layout engine then off.
+
+    Constrained layout solves for positions with floating-point noise in the last digits, which varies from
+    one process to the next; a PDF writes positions to ten decimals, so without this the same report would
+    not always be the same bytes. Rounding after one layout makes the saved positions identical every time
+    (and the PNG and PDF of a chart share one layout)."""
+    fig.draw_without_rendering()
+
+    def subfigures(parent: FigureBase) -> Iterable[FigureBase]:
+        for sub in parent.subfigs:
+            yield sub
+            yield from subfigures(sub)
+
+    for sub in subfigures(fig):
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), PLACES))
+    for ax in fig.get_axes():
+        ax.set_position(np.round(ax.get_position(original=True).bounds, PLACES), which="both")
+    fig.set_layout_engine("none")
     return fig
 
 
@@ -398,6 +452,19 @@ def _selection(data: pd.DataFrame, key: str, top: int, noun: str) -> str:
     return f"The {shown} {noun} with the largest change{rest}"
 
 
+def _groups_note(data: pd.DataFrame) -> str:
+    """What a chart says when partner groups (the EU) are drawn as one partner, or "" when none is."""
+    if "partner" not in data:
+        return ""
+    names = data.loc[data["partner"].isin(countries.group_names()), "partner_name"].drop_duplicates()
+    if names.empty:
+        return ""
+    return (
+        f" {', '.join(names)}: the group's member states as one partner (each is in by_partner.csv, "
+        "the sums in by_group.csv)."
+    )
+
+
 def partner_chart(by_partner: pd.DataFrame, ctx: Context, top: int) -> Chart:
     """Added duty by partner: the ``top`` partners and "all other", labelled with the added rate."""
     data = partner_table(by_partner, top)
@@ -405,10 +472,10 @@ def partner_chart(by_partner: pd.DataFrame, ctx: Context, top: int) -> Chart:
     labels = [style.shorten(name, NAME_WIDTH) for name in data["partner_name"]]
     return Chart(
         name="added_duty_by_partner",
-        title=f"Added {ctx.importer} duty by partner, {ctx.versus}, {unit[1]}",
+        title=ctx.title(f"Added {ctx.importer} duty by partner", unit[1]),
         subtitle=(
-            f"{ctx.scenario_title}. {_selection(data, 'partner', top, 'partners')}. Labels: added duty (added "
-            "effective rate: added duty ÷ the partner's imports)."
+            f"{ctx.against} {_selection(data, 'partner', top, 'partners')}.{_groups_note(data)} Labels: added "
+            "duty a year (added effective rate: added duty ÷ the partner's imports)."
         ),
         data=data,
         plot=lambda body, width: _bars(body, width, data, labels, unit),
@@ -427,9 +494,9 @@ def product_chart(by_product: pd.DataFrame, ctx: Context, top: int) -> Chart:
     ]
     return Chart(
         name="added_duty_by_product",
-        title=f"Added {ctx.importer} duty by {level}, {ctx.versus}, {unit[1]}",
+        title=ctx.title(f"Added {ctx.importer} duty by {level}", unit[1]),
         subtitle=(
-            f"{ctx.scenario_title}. {_selection(data, 'hs', top, level + 's')}. Labels: added duty (added "
+            f"{ctx.against} {_selection(data, 'hs', top, level + 's')}. Labels: added duty a year (added "
             "effective rate). Full descriptions in by_product.csv."
         ),
         data=data,
@@ -454,7 +521,7 @@ def _dumbbell(body: FigureBase, width: float, data: pd.DataFrame, ctx: Context) 
         edgecolor=style.BLUE,
         linewidth=0.6,
         zorder=2,
-        label=ctx.baseline,
+        label="Baseline",
     )
     ax.scatter(
         after,
@@ -462,7 +529,7 @@ def _dumbbell(body: FigureBase, width: float, data: pd.DataFrame, ctx: Context) 
         s=38,
         color=style.VERMILLION,
         zorder=3,
-        label=f"{ctx.scenario} ({ctx.as_of.isoformat()})",
+        label=f"Scenario, {ctx.day}",
     )
     texts = [f"{a:.1f}%" for a in after]
     _annotate(ax, width, labels, low, high, texts, left=after < before, pad=7, color=style.VERMILLION)
@@ -480,10 +547,10 @@ def rates_chart(by_partner: pd.DataFrame, ctx: Context, top: int) -> Chart:
     data = rates_table(by_partner, top)
     return Chart(
         name="effective_rate_by_partner",
-        title=f"Effective {ctx.importer} tariff rate before and after, {ctx.versus}, %",
+        title=ctx.title(f"Effective {ctx.importer} tariff rate before and after", "%"),
         subtitle=(
-            f"{ctx.scenario_title}. The {len(data) - 1} largest partners by imports, and all partners. Labels: "
-            f"the rate under {ctx.scenario}; the gap between the dots is the added rate."
+            f"{ctx.against} The {len(data) - 1} largest partners by imports, and all partners.{_groups_note(data)} "
+            "Labels: the rate under the scenario; the gap between the dots is the added rate."
         ),
         data=data,
         plot=lambda body, width: _dumbbell(body, width, data, ctx),
@@ -532,7 +599,7 @@ def _heatmap(body: FigureBase, width: float, data: pd.DataFrame) -> None:
     texts = dict(zip(data["hs"], data["description"], strict=False))
     ax.set_xticks(
         np.arange(len(partners)) + 0.5,
-        [style.shorten(names[p], 18) for p in partners],
+        [style.shorten(names[p], 20) for p in partners],
         rotation=50,
         ha="right",
         rotation_mode="anchor",
@@ -556,10 +623,10 @@ def heatmap_chart(
     rows, cols = data["hs"].nunique(), data["partner"].nunique()
     return Chart(
         name="added_rate_partner_chapter",
-        title=f"Added {ctx.importer} tariff rate by partner and HS chapter, {ctx.versus}, pp",
+        title=ctx.title(f"Added {ctx.importer} tariff rate by partner and HS chapter", "pp"),
         subtitle=(
-            f"{ctx.scenario_title}. The {cols} largest partners and {rows} largest HS chapters by imports. Each "
-            "cell: added duty ÷ imports of that partner in that chapter, percentage points. Blank: no imports."
+            f"{ctx.against} The {cols} largest partners and {rows} largest HS chapters by imports.{_groups_note(data)} "
+            "Each cell: added duty ÷ imports of that partner in that chapter, percentage points. Blank: no imports."
         ),
         data=data,
         plot=lambda body, width: _heatmap(body, width, data),
@@ -590,24 +657,29 @@ def _waterfall(body: FigureBase, width: float, data: pd.DataFrame, unit: tuple[f
     ax.set_xlabel(f"Duty, {name} a year")
 
 
+def _sentence(text: str) -> str:
+    """``text`` ended with a full stop, unless it ends with "…" already."""
+    return text if text.endswith(("…", ".")) else text + "."
+
+
 def measure_chart(by_measure: pd.DataFrame, totals: dict[str, float], ctx: Context) -> Chart:
     """Waterfall: the baseline duty, what each measure adds, the scenario duty."""
     data = measure_table(by_measure, totals)
     unit = money_unit(data[["start_usd", "end_usd"]].to_numpy().ravel())
-    idle = by_measure.loc[by_measure["added_duty_usd"] == 0, "measure"].tolist()
+    idle = by_measure.loc[by_measure["added_duty_usd"] == 0, "authority"].tolist()
     left_out = (
-        f" Left out because they add nothing: {', '.join(idle)}."
-        if 0 < len(idle) <= 4
+        " Left out, adding nothing: " + _sentence("; ".join(style.shorten(a, 40) for a in idle))
+        if 0 < len(idle) <= 3
         else f" {len(idle)} measures adding nothing are left out (by_measure.csv)."
         if idle
         else ""
     )
     return Chart(
         name="added_duty_by_measure",
-        title=f"Where the added {ctx.importer} duty comes from, {ctx.versus}, {unit[1]}",
+        title=ctx.title(f"Where the added {ctx.importer} duty comes from", unit[1]),
         subtitle=(
-            f"{ctx.scenario_title}. From the duty under {ctx.baseline} to the duty under {ctx.scenario}, "
-            f"measure by measure, after exemptions and pre-emption.{left_out}"
+            f"{ctx.against} From the baseline duty to the scenario's, measure by measure, after exemptions and "
+            f"pre-emption: a measure pre-empted by another adds duty only where that one does not apply.{left_out}"
         ),
         data=data,
         plot=lambda body, width: _waterfall(body, width, data, unit),
@@ -702,9 +774,11 @@ def response_chart(by_partner: pd.DataFrame, ctx: Context, top: int) -> Chart:
     shown = len(data) - 1
     return Chart(
         name="added_rate_response_by_partner",
-        title=f"Added {ctx.importer} tariff rate by partner, static and after the trade response, {ctx.versus}, pp",
+        title=ctx.title(
+            f"Added {ctx.importer} tariff rate by partner, static and after the trade response", "pp"
+        ),
         subtitle=(
-            f"{ctx.scenario_title}. The {shown} partners with the largest static added duty, and all partners. "
+            f"{ctx.against} The {shown} partners with the largest static added duty, and all partners. "
             "After the response, imports shift to goods and partners with lower rates, so the duty paid per "
             "dollar of imports falls: duty after ÷ imports after, less the baseline rate."
         ),
@@ -740,9 +814,11 @@ def ladder_chart(ladder: list[dict], ctx: Context) -> Chart:
     unit = money_unit(data["revenue_usd"])
     return Chart(
         name="revenue_ladder",
-        title=f"Added {ctx.importer} revenue, from the static duty to the net budget effect, {ctx.versus}, {unit[1]}",
+        title=ctx.title(
+            f"Added {ctx.importer} revenue, from the static duty to the net budget effect", unit[1]
+        ),
         subtitle=(
-            f"{ctx.scenario_title}. Each step from the one above: the added duty on unchanged trade; the change in "
+            f"{ctx.against} Each step from the one above: the added duty on unchanged trade; the change in "
             "duties once imports respond; less noncompliance and evasion; less the income and payroll tax offset. "
             "Labels: revenue (change from the step above)."
         ),
@@ -759,8 +835,9 @@ RESPONSE_CHART_NAMES = ("added_rate_response_by_partner", "revenue_ladder")
 
 def build_response(by_partner: pd.DataFrame, response: dict, ctx: Context, top: int = 15) -> list[Chart]:
     """The charts of a response (in the order of :data:`RESPONSE_CHART_NAMES`) from the response's
-    by-partner table and its summary (``Response.summary()``)."""
-    return [response_chart(by_partner, ctx, top), ladder_chart(response["revenue_ladder"], ctx)]
+    by-partner table and its summary (``Response.summary()``); partner groups (the EU) as one partner."""
+    folded = _by_added(groups.fold(by_partner, ctx.as_of))
+    return [response_chart(folded, ctx, top), ladder_chart(response["revenue_ladder"], ctx)]
 
 
 CHART_NAMES = (
@@ -781,14 +858,27 @@ def build(
     ctx: Context,
     top: int = 15,
 ) -> list[Chart]:
-    """Every chart of a run, in the order of :data:`CHART_NAMES`, from the run's tables (USD, fractions)."""
+    """Every chart of a run, in the order of :data:`CHART_NAMES`, from the run's tables (USD, fractions).
+
+    The partner charts draw each partner group (the EU, :mod:`tariffcalc.report.groups`) as one partner,
+    its members summed on the run's date, as a scenario's group rate treats it.
+    """
+    partners = _by_added(groups.fold(by_partner, ctx.as_of))
+    cells = groups.fold(by_partner_product, ctx.as_of, keys=("hs",))
     return [
-        partner_chart(by_partner, ctx, top),
+        partner_chart(partners, ctx, top),
         product_chart(by_product, ctx, top),
-        rates_chart(by_partner, ctx, top),
-        heatmap_chart(by_partner_product, by_partner, ctx, top),
+        rates_chart(partners, ctx, top),
+        heatmap_chart(cells, partners, ctx, top),
         measure_chart(by_measure, totals, ctx),
     ]
+
+
+def _by_added(table: pd.DataFrame) -> pd.DataFrame:
+    """Largest added duty first (the order of by_partner.csv), ties by partner code."""
+    return table.sort_values(
+        ["added_duty_usd", "partner"], ascending=[False, True], kind="stable", ignore_index=True
+    )
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:

@@ -1,16 +1,20 @@
-"""report.pdf: a multi-page report of one run, built with matplotlib's PdfPages.
+"""report.pdf: a multi-page report of one run, built with matplotlib's PdfPages and finished with pypdf.
 
-Pages: a title page (scenario, dates, data, headline figures, contents), methods, one page per chart,
+Sections: a title page (scenario, dates, data, headline figures, linked contents), methods, the charts,
 with a response model the response (rates, revenue ladder, prices per household, trade creation and
-diversion, welfare, parameters) and its charts, the largest partners and products as tables, data
-quality, and the sources of every dataset and measure.
-Every page has a running header and "Page n of N"; A4 or US Letter.
+diversion, welfare, parameters) and its charts, the largest partners, groups and products as tables, data
+quality, and the sources of every dataset and measure. The sections flow one after the other: a chart
+goes under the text before it when it fits (squeezed by up to a fifth of its plot if that makes it fit),
+so no page is left half empty. Every page has a running header (the scenario's title and the section)
+and "Page n of N"; A4 or US Letter.
 
 Why PdfPages and not a typesetting library (ReportLab, WeasyPrint, LaTeX): the charts are matplotlib
 figures already, and drawing the text pages with the same library gives one font, one style and vector
-charts with no extra dependency; matplotlib writes byte-identical PDFs once the creation date and tool
-versions are left out of the metadata. The price is a small layout engine here (wrapped paragraphs,
-tables and page breaks), which is enough for a report of text, tables and charts.
+charts; matplotlib writes byte-identical PDFs once the creation date and tool versions are left out of the
+metadata. Fonts are embedded as TrueType subsets (``pdf.fonttype`` 42, :mod:`tariffcalc.report.style`).
+PdfPages cannot write an outline or links, so :func:`finish` adds them with pypdf: the document's Title,
+Author and Subject, a bookmark for every section, chart and heading, and the contents on the title page
+as links; the result is as deterministic as matplotlib's bytes (no dates, no producer, no file id).
 
 Lengths are in inches, font sizes in points; positions on a page are measured from its top-left corner.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,10 @@ SIDE, TOP, BOTTOM = 0.75, 0.85, 0.8
 """Page margins, inches."""
 BODY, SMALL, TABLE, H1, H2 = 9.0, 7.4, 7.6, 15.0, 10.5
 """Font sizes, points."""
+CHART_GAP = 0.3
+"""Space between a chart and what is above it on a page, inches."""
+SQUEEZE = 0.8
+"""A chart's plot may be drawn down to this share of its height to fit under what is above it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,16 +67,26 @@ class ReportInputs:
 
 @dataclasses.dataclass(frozen=True)
 class Item:
-    """One piece of a flowing page, at most a line or a table row: its height and how to draw it.
+    """One piece of the flow, at most a line, a table row or a chart: its height and how to draw it.
 
     ``draw(fig, y)`` draws with its top ``y`` inches below the top of the page. ``keep_with_next`` keeps a
     heading on the page of what follows; ``header`` is repeated when a table continues on a new page.
+    A chart item has ``chart`` (drawn into its own area of the page) and ``squeezed``, the least height it
+    may be given. ``mark`` is a bookmark placed at the item's top, ``level`` its depth in the outline
+    (0: a section, 1: a chart or heading inside it). ``space`` is the room above it, dropped at the top of a
+    page.
     """
 
     height: float
     draw: Callable[[Figure, float], None] | None = None
     keep_with_next: bool = False
     header: Item | None = None
+    chart: charts.Chart | None = None
+    squeezed: float = 0.0
+    mark: str = ""
+    level: int = 1
+    space: float = 0.0
+    """Room above the item when it is not the first on its page, inches."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,12 +100,30 @@ class Column:
 
 
 @dataclasses.dataclass(frozen=True)
+class Placed:
+    """An item on a page: its top (inches from the top of the page), the height it was given, its section."""
+
+    item: Item
+    top: float
+    height: float
+    section: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Page:
-    """One page: its section (named in the header) and either text items or a chart."""
+    """One page: the section its first item belongs to (named in the header) and its placed items."""
 
     section: str
-    items: tuple[Item, ...] = ()
-    chart: charts.Chart | None = None
+    placed: tuple[Placed, ...] = ()
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(p.item for p in self.placed)
+
+    @property
+    def charts(self) -> list[charts.Chart]:
+        """The charts on this page, top to bottom."""
+        return [p.item.chart for p in self.placed if p.item.chart is not None]
 
 
 class Layout:
@@ -102,8 +139,9 @@ class Layout:
         kwargs.setdefault("va", "top")
         fig.text(x / self.width, 1 - y / self.height, text, **kwargs)
 
-    def heading(self, text: str, size: float = H2) -> list[Item]:
-        """A bold heading, kept on the page of the item after it."""
+    def heading(self, text: str, size: float = H2, mark: str | None = None) -> list[Item]:
+        """A bold heading, kept on the page of the item after it; bookmarked as ``mark`` (default: its text;
+        "" for none), at the outline's top level for a section heading (``H1``)."""
         space = 0.2 if size == H2 else 0.0
         lines = style.wrap(text, self.text_width, size, weight="bold")
 
@@ -111,7 +149,21 @@ class Layout:
             self.put(fig, SIDE, y + space, "\n".join(lines), size=size, weight="bold", linespacing=1.25)
 
         height = space + style.line_height(size, 1.25) * (len(lines) - 1) + style.line_height(size, 1.5)
-        return [Item(height, draw, keep_with_next=True)]
+        level = 0 if size == H1 else 1
+        above = 0.3 if size == H1 else 0.0
+        mark = text if mark is None else mark
+        return [Item(height, draw, keep_with_next=True, mark=mark, level=level, space=above)]
+
+    def chart(self, chart: charts.Chart, ctx: charts.Context) -> Item:
+        """A chart as one item of the flow: as tall as it needs (at most a page), or down to :data:`SQUEEZE`
+        of its plot when that lets it share a page. Bookmarked by what it shows."""
+        frame = charts.frame_height(chart, ctx, self.text_width)
+        height = min(chart.body_height + frame, self.text_height)
+        squeezed = min(height, frame + SQUEEZE * chart.body_height)
+        what = chart.title.split(": ")[0].rsplit(", ", 1)[
+            0
+        ]  # "Added US duty by partner" (no unit, no scenario)
+        return Item(height, chart=chart, squeezed=squeezed, mark=what, space=CHART_GAP)
 
     def paragraph(
         self, text: str, size: float = BODY, indent: float = 0.0, bullet: bool = False, **kwargs: Any
@@ -200,24 +252,42 @@ class Layout:
         )
 
     def paginate(self, section: str, items: list[Item]) -> list[Page]:
-        """Split ``items`` into pages: headings stay with what follows, tables repeat their header."""
-        pages: list[list[Item]] = [[]]
+        """Split the items of one section into pages (see :meth:`flow`)."""
+        return self.flow([(section, items)])
+
+    def flow(self, sections: list[tuple[str, list[Item]]]) -> list[Page]:
+        """Lay out the items of every section one after the other on pages.
+
+        Headings stay with what follows; a table continued on a new page repeats its header; a chart goes
+        under what is above it when it fits there, if need be squeezed (down to ``squeezed``) to fill the
+        rest of the page, else on the next page. Spacers are dropped at the top of a page.
+        """
+        sequence = [(section, item) for section, items in sections for item in items]
+        pages: list[list[Placed]] = [[]]
         used = 0.0
-        for index, item in enumerate(items):
-            need = item.height + (
-                items[index + 1].height if item.keep_with_next and index + 1 < len(items) else 0
-            )
-            if pages[-1] and used + need > self.text_height:
+        for index, (section, item) in enumerate(sequence):
+            following = sequence[index + 1][1] if index + 1 < len(sequence) else None
+            after = 0.0
+            if item.keep_with_next and following is not None:
+                after = following.space + (
+                    following.squeezed if following.chart is not None else following.height
+                )
+            gap = item.space if pages[-1] else 0.0
+            least = item.squeezed if item.chart is not None else item.height
+            if pages[-1] and used + gap + least + after > self.text_height:
                 pages.append([])
-                used = 0.0
+                used, gap = 0.0, 0.0
                 if item.header is not None:
-                    pages[-1].append(item.header)
+                    pages[-1].append(Placed(item.header, TOP, item.header.height, section))
                     used += item.header.height
-            if item.draw is None and not pages[-1]:
+            if item.draw is None and item.chart is None and not pages[-1]:
                 continue
-            pages[-1].append(item)
-            used += item.height
-        return [Page(section, tuple(page)) for page in pages]
+            height = item.height
+            if item.chart is not None:
+                height = max(min(item.height, self.text_height - used - gap), min(item.squeezed, item.height))
+            pages[-1].append(Placed(item, TOP + used + gap, height, section))
+            used += gap + height
+        return [Page(page[0].section, tuple(page)) for page in pages if page]
 
 
 # ----------------------------------------------------------------------------------------- formatting
@@ -250,17 +320,22 @@ def _methods(layout: Layout, inputs: ReportInputs) -> list[Item]:
     """What static means, the baseline, the scenario and its measures, how measures combine, what is left out."""
     result, figures = inputs.result, inputs.figures
     scenario, baseline = result.scenario, result.baseline
+    authorities = {m.id: m.authority for m in scenario.measures}
     measures = [
-        f"{m.id}: {m.authority}"
-        + (f"; in force from {m.effective.isoformat()}" if m.effective else "")
-        + (f"; until {m.expires.isoformat()}" if m.expires else "")
-        + (f"; not where {', '.join(m.preempted_by)} applies" if m.preempted_by else "")
+        f"{m.authority} ({m.id})"
+        + (f"; in force from {charts.day(m.effective)}" if m.effective else "")
+        + (f"; until {charts.day(m.expires)}" if m.expires else "")
+        + (
+            f"; not where {'; '.join(authorities.get(other, other) for other in m.preempted_by)} applies"
+            if m.preempted_by
+            else ""
+        )
         + ("" if m.in_force(result.as_of) else " (not in force on the run's date)")
         for m in scenario.measures
     ]
     return [
         *layout.heading("Methods", H1),
-        *layout.heading("What the figures are"),
+        *layout.heading("What the figures are", mark=""),
         *layout.paragraph(summary.STATIC),
         *layout.paragraph(
             "Duty = customs value × ad valorem rate, for every partner × product flow. The effective tariff rate is "
@@ -268,13 +343,13 @@ def _methods(layout: Layout, inputs: ReportInputs) -> list[Item]:
             "of trade at the observed level. Money is nominal US dollars; rates are shown as percentages and their "
             "changes as percentage points (pp)."
         ),
-        *layout.heading(f"The baseline: {baseline.name}"),
-        *layout.paragraph(f"{baseline.title}. {' '.join(baseline.description.split())}"),
-        *layout.heading(f"The scenario: {scenario.name}, evaluated on {result.as_of.isoformat()}"),
-        *layout.paragraph(f"{scenario.title}. {' '.join(scenario.description.split())}"),
+        *layout.heading("The baseline", mark=""),
+        *layout.paragraph(f"{baseline.title} (file {baseline.name}). {standalone(baseline.description)}"),
+        *layout.heading(f"The scenario, as in force on {charts.day(result.as_of)}", mark=""),
+        *layout.paragraph(f"{scenario.title} (file {scenario.name}). {standalone(scenario.description)}"),
         *layout.paragraph("Its measures, including those inherited from the scenarios it extends:"),
         *layout.bullets(measures, SMALL + 0.6),
-        *layout.heading("How measures combine"),
+        *layout.heading("How measures combine", mark=""),
         *layout.bullets(
             [
                 "Measures in force on the run's date add up: a good pays the sum of the rates of every measure "
@@ -283,17 +358,30 @@ def _methods(layout: Layout, inputs: ReportInputs) -> list[Item]:
                 "232 do not pay the reciprocal duty).",
                 "Exclusions beat inclusions; within a measure the longest (most specific) HS prefix decides; a "
                 "partner's own rate beats its group's (EU), which beats the measure's general rate.",
+                "A partner group (the EU, its members on the run's date) is shown as one partner in the charts "
+                "and the group table: its members' imports and duties summed. Every member is also a partner of "
+                "its own in the tables.",
                 "The part of a rate that the observed 2024 duties already contain (in_baseline) is not added "
                 "again, and a measure's applies_to_share is the share of covered value that pays it. A pair's "
                 "total rate is floored at zero.",
             ]
         ),
-        *layout.heading("Rows at a coarser level than a product list"),
+        *layout.heading("Rows at a coarser level than a product list", mark=""),
         *layout.paragraph(figures["rules"]["coarse_rows"]),
         *layout.paragraph(figures["rules"]["observed_fallback"]),
-        *layout.heading("What is not included"),
+        *layout.heading("What is not included", mark=""),
         *layout.bullets([text[0].upper() + text[1:] + "." for text in summary.NOT_INCLUDED]),
     ]
+
+
+_POINTERS = re.compile(r"\s*\([^()]*\b(?:docs|README)\b[^()]*\)|\s*See docs/[^.]*\.")
+"""A parenthesis or sentence sending the reader to the documentation ("(see docs/scenarios.md, …)")."""
+
+
+def standalone(text: str) -> str:
+    """``text`` on one line without pointers to documentation files, which a reader of the report does not
+    have (the methods section says what they would)."""
+    return _POINTERS.sub("", " ".join(text.split()))
 
 
 def _value(value: Any) -> str:
@@ -318,10 +406,10 @@ def _response(layout: Layout, inputs: ReportInputs) -> list[Item]:
         *layout.heading("After trade responds", H1),
         *layout.paragraph(
             "The static figures hold trade at its observed value. This run also solves the "
-            f"{response['description']}, in {response['markets']:,} product markets: buyers move to goods and "
-            "partners whose prices rise less, and buy less in all. The figures are annual, at 2024 trade values, "
-            "with the tariffs fully in force. The charts after this page show the added rate by partner and the "
-            "revenue ladder."
+            f"{standalone(response['description'])}, in {response['markets']:,} product markets: buyers move to "
+            "goods and partners whose prices rise less, and buy less in all. The figures are annual, at 2024 trade "
+            "values, with the tariffs fully in force. The charts after this section show the added rate by partner "
+            "and the revenue ladder."
         ),
         *layout.heading("Effective tariff rate"),
         *layout.paragraph(
@@ -404,11 +492,13 @@ def _response(layout: Layout, inputs: ReportInputs) -> list[Item]:
 
 
 def _tables(layout: Layout, inputs: ReportInputs) -> list[Item]:
-    """The largest partners and products by added duty, as tables."""
+    """The largest partners and products by added duty, and the partner groups (the EU), as tables."""
     totals = inputs.figures["totals"]
     partners = inputs.by_partner.head(inputs.top)
     products = inputs.by_product.head(inputs.top)
-    unit = charts.money_unit([*partners["imports_usd"], *products["imports_usd"]])
+    grouped = [g for g in inputs.figures.get("groups", []) if g["imports_usd"] > 0]
+    amounts = [*partners["imports_usd"], *products["imports_usd"], *(g["imports_usd"] for g in grouped)]
+    unit = charts.money_unit(amounts)
     added = totals["added_duty_usd"]
 
     def numbers(row: pd.Series) -> list[str]:
@@ -434,15 +524,29 @@ def _tables(layout: Layout, inputs: ReportInputs) -> list[Item]:
     return [
         *layout.heading("Largest partners and products", H1),
         *layout.paragraph(
-            f"Ranked by added duty. Before and after: effective tariff rate under {inputs.context.baseline} and "
-            f"{inputs.context.scenario}; share: of the total added duty ({_usd(added)}). Every row is in "
-            "by_partner.csv and by_product.csv (and report.xlsx).",
+            "Ranked by added duty. Before and after: effective tariff rate under the baseline and under the "
+            f"scenario; share: of the total added duty ({_usd(added)}). Every row is in by_partner.csv, "
+            "by_group.csv and by_product.csv (and report.xlsx).",
             SMALL + 0.6,
         ),
         *layout.heading(f"The {summary.count(len(partners))} partners with the largest added duty"),
         *layout.table(
             [Column("Partner", spare - 0.5), Column("ISO3", 0.5), *number_columns],
             [[row["partner_name"], row["partner"], *numbers(row)] for _, row in partners.iterrows()],
+        ),
+        *(
+            [
+                *layout.heading("Partner groups as one partner (members summed)"),
+                *layout.table(
+                    [Column("Group", spare - 0.5), Column("Code", 0.5), *number_columns],
+                    [
+                        [f"{g['group_name']} ({g['members']})", g["group"], *numbers(pd.Series(g))]
+                        for g in grouped
+                    ],
+                ),
+            ]
+            if grouped
+            else []
         ),
         *layout.heading(
             f"The {summary.count(len(products))} products ({level}s) with the largest added duty"
@@ -582,7 +686,8 @@ def _sources(layout: Layout, inputs: ReportInputs) -> list[Item]:
     items = [
         *layout.heading("Sources", H1),
         *layout.paragraph(
-            "Each bundled file's source, year, units and caveats: data/README.md. This run's inputs with their "
+            "Each bundled file's source, year, units and caveats are documented in the data README shipped with "
+            "tariffcalc (tariffcalc/data/README.md). This run's inputs with their "
             f"SHA-256, parameters, versions and time: manifest.json. Report made by tariffcalc {__version__}.",
             SMALL + 0.6,
         ),
@@ -613,21 +718,23 @@ def _sources(layout: Layout, inputs: ReportInputs) -> list[Item]:
 # ----------------------------------------------------------------------------------------- pages
 
 
-def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tuple[str, int]]) -> None:
-    """The title page: scenario, dates and data, headline figures, the lead paragraph, contents."""
+def _title(
+    fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tuple[str, int]]
+) -> list[tuple[float, float, int]]:
+    """The title page: scenario, dates and data, headline figures, the lead paragraph, contents. Returns
+    where each contents line is (top and bottom, inches) and the index of the page it links to."""
     figures, ctx = inputs.figures, inputs.context
     t = figures["totals"]
     put = layout.put
     y = TOP
-    put(fig, SIDE, y, f"tariffcalc report · {ctx.scenario} vs {ctx.baseline}", size=BODY, color=style.MUTED)
+    put(fig, SIDE, y, "tariffcalc report: what a tariff schedule costs", size=BODY, color=style.MUTED)
     y += 0.35
     for line in style.wrap(ctx.scenario_title, layout.text_width, 20, max_lines=3, weight="bold"):
         put(fig, SIDE, y, line, size=20, weight="bold")
         y += style.line_height(20, 1.25)
     y += 0.15
     about = [
-        f"Scenario {ctx.scenario}, evaluated on {ctx.as_of.isoformat()}, against {figures['baseline']['name']}: "
-        f"{figures['baseline']['title']}.",
+        f"Evaluated on {ctx.day}. {ctx.against} (Scenario file {ctx.scenario}; baseline file {ctx.baseline}.)",
         f"Data: {figures['data']['source']}; period {', '.join(figures['data']['periods']) or 'not given'}.",
         f"Static estimate; products at the {charts.LEVEL_NAMES[ctx.level]} level."
         + (" With the trade and price response (section Response)." if "response" in figures else ""),
@@ -656,6 +763,7 @@ def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tup
     sentences = [
         summary.lead(figures),
         summary.partners_sentence(figures),
+        summary.groups_sentence(figures),
         summary.measures_sentence(figures),
     ]
     for text in filter(None, sentences):
@@ -666,10 +774,13 @@ def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tup
     y += 0.25
     put(fig, SIDE, y, "Contents", size=H2, weight="bold")
     y += 0.3
+    links = []
+    step = style.line_height(BODY, 1.6)
     for section, number in contents:
-        put(fig, SIDE, y, section, size=BODY)
-        put(fig, SIDE + layout.text_width, y, str(number), size=BODY, ha="right")
-        y += style.line_height(BODY, 1.6)
+        put(fig, SIDE, y, section, size=BODY, color=style.BLUE)
+        put(fig, SIDE + layout.text_width, y, str(number), size=BODY, ha="right", color=style.BLUE)
+        links.append((y - 0.03, y + step - 0.03, number - 1))
+        y += step
     put(
         fig,
         SIDE,
@@ -679,6 +790,7 @@ def _title(fig: Figure, layout: Layout, inputs: ReportInputs, contents: list[tup
         size=SMALL,
         color=style.MUTED,
     )
+    return links
 
 
 def _decorate(
@@ -687,7 +799,8 @@ def _decorate(
     """Running header (run and section) and the page number."""
     ctx = inputs.context
     y = TOP - 0.45
-    layout.put(fig, SIDE, y, f"tariffcalc · {ctx.scenario} vs {ctx.baseline}", size=SMALL, color=style.MUTED)
+    room = layout.text_width - style.text_width(section, SMALL) - 0.4
+    layout.put(fig, SIDE, y, style.fit(ctx.scenario_title, room, SMALL), size=SMALL, color=style.MUTED)
     layout.put(fig, layout.width - SIDE, y, section, size=SMALL, color=style.MUTED, ha="right")
     _page_number(fig, layout, number, total)
 
@@ -704,31 +817,89 @@ def _page_number(fig: Figure, layout: Layout, number: int, total: int) -> None:
     )
 
 
-def _chart_figure(layout: Layout, chart: charts.Chart, ctx: charts.Context) -> Figure:
-    """A page holding ``chart`` at the top of the text area, as tall as it needs (at most the whole area)."""
-    height = min(chart.body_height + charts.frame_height(chart, ctx, layout.text_width), layout.text_height)
-    bottom = layout.height - TOP - height
-    fig = Figure(
-        figsize=(layout.width, layout.height),
-        layout=charts.layout(layout.width, layout.height, SIDE, TOP, bottom),
-    )
-    charts.draw(chart, fig, ctx, layout.text_width, height)
+def _page_figure(layout: Layout, page: Page, ctx: charts.Context) -> Figure:
+    """A page: its text items drawn where they were placed, its charts each in its own area of the page
+    (a column of sub-figures over the text area, laid out by matplotlib's constrained layout)."""
+    placed = [p for p in page.placed if p.item.chart is not None]
+    if not placed:
+        fig = Figure(figsize=(layout.width, layout.height))
+    else:
+        # the layout covers the charts' span only, so a page with one chart is laid out exactly like a
+        # stand-alone chart of that size (constrained layout gives the same bytes every time)
+        top, bottom = placed[0].top, placed[-1].top + placed[-1].height
+        fig = Figure(
+            figsize=(layout.width, layout.height),
+            layout=charts.layout(layout.width, layout.height, SIDE, top, layout.height - bottom),
+        )
+        if len(placed) == 1:
+            areas, slots = [fig], [0]
+        else:
+            heights, slots, y = [], [], top
+            for p in placed:
+                if p.top > y:
+                    heights.append(p.top - y)
+                slots.append(len(heights))
+                heights.append(p.height)
+                y = p.top + p.height
+            areas = fig.subfigures(len(heights), 1, height_ratios=heights)
+        for p, slot in zip(placed, slots, strict=True):
+            charts.draw(p.item.chart, areas[slot], ctx, layout.text_width, p.height)
+        charts.settle(fig)
+    for p in page.placed:
+        if p.item.draw is not None:
+            p.item.draw(fig, p.top)
     return fig
+
+
+def _sections(layout: Layout, inputs: ReportInputs) -> list[tuple[str, list[Item]]]:
+    """The sections of the report after the title page, in order, as (name, items)."""
+    ctx = inputs.context
+    static = [chart for chart in inputs.charts if chart.name not in charts.RESPONSE_CHART_NAMES]
+    sections = [
+        ("Methods", _methods(layout, inputs)),
+        ("Charts", [*layout.heading("Charts", H1), *(layout.chart(chart, ctx) for chart in static)]),
+    ]
+    if "response" in inputs.figures:
+        after = [layout.chart(chart, ctx) for chart in inputs.charts if chart not in static]
+        sections.append(("Response", [*_response(layout, inputs), *after]))
+    sections += [
+        ("Tables", _tables(layout, inputs)),
+        ("Data quality", _quality(layout, inputs)),
+        ("Sources", _sources(layout, inputs)),
+    ]
+    return sections
 
 
 def pages(inputs: ReportInputs, paper: str = "a4") -> list[Page]:
     """Every page of the report after the title page, in order."""
     layout = Layout(paper)
-    out = layout.paginate("Methods", _methods(layout, inputs))
-    static = [chart for chart in inputs.charts if chart.name not in charts.RESPONSE_CHART_NAMES]
-    out += [Page("Charts", chart=chart) for chart in static]
-    if "response" in inputs.figures:
-        out += layout.paginate("Response", _response(layout, inputs))
-        out += [Page("Response", chart=chart) for chart in inputs.charts if chart not in static]
-    out += layout.paginate("Tables", _tables(layout, inputs))
-    out += layout.paginate("Data quality", _quality(layout, inputs))
-    out += layout.paginate("Sources", _sources(layout, inputs))
-    return out
+    return layout.flow(_sections(layout, inputs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Mark:
+    """A bookmark: its text, outline depth (0 = section), page index (0 = title page) and top, inches."""
+
+    title: str
+    level: int
+    page: int
+    top: float
+
+
+def _marks(body: list[Page]) -> list[Mark]:
+    """The outline of the report: each section where it starts, and its charts and headings."""
+    marks = [Mark("Contents", 0, 0, TOP)]
+    seen: set[str] = set()
+    for number, page in enumerate(body, start=1):
+        for p in page.placed:
+            if p.section not in seen:
+                seen.add(p.section)
+                marks.append(Mark(p.section, 0, number, p.top))
+                if p.item.level == 0:
+                    continue
+            if p.item.mark:
+                marks.append(Mark(p.item.mark, p.item.level, number, p.top))
+    return marks
 
 
 def report_bytes(inputs: ReportInputs, paper: str = "a4") -> bytes:
@@ -738,26 +909,82 @@ def report_bytes(inputs: ReportInputs, paper: str = "a4") -> bytes:
     total = len(body) + 1
     contents: dict[str, int] = {}
     for number, page in enumerate(body, start=2):
-        contents.setdefault(page.section, number)
+        for p in page.placed:
+            contents.setdefault(p.section, number)
     buffer = io.BytesIO()
     with PdfPages(buffer, metadata=style.PDF_METADATA) as pdf:
         title = Figure(figsize=(layout.width, layout.height))
-        _title(title, layout, inputs, list(contents.items()))
+        links = _title(title, layout, inputs, list(contents.items()))
         _page_number(title, layout, 1, total)
         pdf.savefig(title)
         for number, page in enumerate(body, start=2):
-            if page.chart is not None:
-                fig = _chart_figure(layout, page.chart, inputs.context)
-            else:
-                fig = Figure(figsize=(layout.width, layout.height))
-                y = TOP
-                for item in page.items:
-                    if item.draw is not None:
-                        item.draw(fig, y)
-                    y += item.height
+            fig = _page_figure(layout, page, inputs.context)
             _decorate(fig, layout, inputs, page.section, number, total)
             pdf.savefig(fig)
-    return buffer.getvalue()
+    return finish(buffer.getvalue(), layout, _metadata(inputs), _marks(body), links)
+
+
+def _metadata(inputs: ReportInputs) -> dict[str, str]:
+    """The document's Title, Author, Subject and Keywords (the PDF info dictionary)."""
+    ctx, figures = inputs.context, inputs.figures
+    data = figures.get("data", {}).get("source", "trade flows")
+    return {
+        "/Title": ctx.scenario_title,
+        "/Author": "tariffcalc",
+        "/Subject": (
+            f"Duties by partner and product under {ctx.scenario_title}, compared with the baseline, "
+            f"{figures['baseline']['title']}: a static estimate on {data}."
+        ),
+        "/Keywords": f"tariffs; effective tariff rate; {ctx.scenario}; {ctx.baseline}",
+    }
+
+
+def finish(
+    data: bytes,
+    layout: Layout,
+    metadata: dict[str, str],
+    marks: list[Mark],
+    links: list[tuple[float, float, int]],
+) -> bytes:
+    """matplotlib's PDF with what PdfPages cannot write, added by pypdf: the info dictionary (``metadata``,
+    and no producer), the outline (``marks``, nested by level, each opening its page at its top) and the
+    contents of the title page as links (``links``: top and bottom of each line, inches, and its page index).
+    Deterministic: the same input gives the same bytes (pypdf adds no date and, here, no file id)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Link
+    from pypdf.generic import Fit, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.metadata = None
+    writer.add_metadata(metadata)
+    info = writer._info.get_object() if writer._info is not None else {}
+    for key in ("/Producer", "/Creator", "/CreationDate", "/ModDate"):
+        info.pop(NameObject(key), None)
+
+    def fit(top: float) -> Fit:
+        return Fit.xyz(left=0, top=round((layout.height - top + 0.2) * 72, 2), zoom=0)
+
+    parents: dict[int, Any] = {}
+    for mark in marks:
+        parent = parents.get(mark.level - 1) if mark.level > 0 else None
+        node = writer.add_outline_item(
+            title=mark.title, page_number=mark.page, parent=parent, fit=fit(mark.top), is_open=mark.level == 0
+        )
+        parents[mark.level] = node
+    for top, bottom, page in links:
+        rect = (
+            SIDE * 72,
+            round((layout.height - bottom) * 72, 2),
+            (layout.width - SIDE) * 72,
+            round((layout.height - top) * 72, 2),
+        )
+        writer.add_annotation(
+            page_number=0, annotation=Link(rect=rect, target_page_index=page, border=[0, 0, 0])
+        )
+    writer.page_mode = "/UseOutlines"
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def write(path: Path, inputs: ReportInputs, paper: str = "a4") -> None:

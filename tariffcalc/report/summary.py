@@ -6,6 +6,7 @@ All three carry the same figures, so what a user reads in the shell is what the 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +138,14 @@ def _records(table, columns: list[str], n: int = TOP) -> list[dict[str, Any]]:
 
 
 def build_summary(
-    result: Result, flowset: FlowSet, by_partner=None, by_product=None, by_measure=None
+    result: Result, flowset: FlowSet, by_partner=None, by_product=None, by_measure=None, by_group=None
 ) -> dict[str, Any]:
-    """The figures of a run as plain data (USD amounts, rates as fractions)."""
+    """The figures of a run as plain data (USD amounts, rates as fractions); ``groups`` holds each bundled
+    partner group (the EU) as one partner (:func:`tariffcalc.report.groups.by_group`)."""
+    from tariffcalc.report.groups import by_group as group_table
+
     by_partner = result.by_partner() if by_partner is None else by_partner
+    by_group = group_table(by_partner, result.as_of) if by_group is None else by_group
     by_product = result.by_product() if by_product is None else by_product
     by_measure = result.by_measure() if by_measure is None else by_measure
     columns = list(VALUE_COLUMNS)
@@ -173,6 +178,9 @@ def build_summary(
         "totals": result.totals(),
         "top_partners": _records(by_partner, ["partner", "partner_name", *columns]),
         "top_products": _records(by_product, ["hs", "description", *columns]),
+        "groups": _records(
+            by_group, ["group", "group_name", "members", "members_with_imports", *columns], n=len(by_group)
+        ),
         "reconciliation": {
             "input_value_usd": flowset.input_value_usd,
             "accepted_value_usd": accepted,
@@ -216,12 +224,9 @@ def _short(description: str | None, width: int = 60) -> str:
     return cut[: cut.rfind(" ")].rstrip(" ,;:(") + "…" if " " in cut else cut + "…"
 
 
-def _bn(usd: float) -> str:
-    return f"{'-' if usd < 0 else ''}${abs(usd) / 1e9:,.1f} bn"
-
-
 def _money(usd: float) -> str:
-    """An amount in USD for Markdown tables and sentences: "$438.6 bn", "$12.3 m" or "$4,950"."""
+    """An amount in USD in a unit that suits its size, for the terminal, Markdown tables and sentences:
+    "$438.6 bn", "$12.3 m" or "$4,950" (a small input never reads "$0.0 bn")."""
     sign = "-" if usd < 0 else ""
     size = abs(usd)
     for scale, unit in ((1e9, "bn"), (1e6, "m")):
@@ -256,15 +261,23 @@ def _adjective(importer: str) -> str:
     return "US " if importer == "USA" else f"{importer} " if importer else ""
 
 
+def baseline_words(title: str) -> str:
+    """A baseline's title inside a sentence: "Observed 2024 US duties (calculated duties ÷ customs value)" →
+    "observed 2024 US duties" (a closing parenthesis dropped, the first letter lower-cased unless it starts
+    an acronym)."""
+    text = re.sub(r"\s*\([^()]*\)$", "", title.strip()) or title.strip()
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def lead(summary: dict[str, Any]) -> str:
     """The headline in words: imports, duty before and after, the effective rate (plain text, no Markdown)."""
     t, s, b = summary["totals"], summary["scenario"], summary["baseline"]
     verb = "raise" if t["added_duty_usd"] >= 0 else "lower"
     text = (
-        f"Applied to imports of {words(t['imports_usd'])}, {s['name']} (as in force on {s['as_of']}) would {verb} "
+        f"Applied to imports of {words(t['imports_usd'])}, the scenario “{s['title']}” would {verb} "
         f"{_adjective(s.get('importer', ''))}duties by {words(abs(t['added_duty_usd']))} "
-        f"a year compared with {b['name']}, from {words(t['baseline_duty_usd'])} to "
-        f"{words(t['scenario_duty_usd'])}"
+        f"a year compared with the baseline, {baseline_words(b['title'])}, from {words(t['baseline_duty_usd'])} "
+        f"to {words(t['scenario_duty_usd'])}"
     )
     if t["baseline_duty_usd"] > 0:
         text += f", {t['scenario_duty_usd'] / t['baseline_duty_usd']:.1f} times the baseline duty"
@@ -301,6 +314,31 @@ def partners_sentence(summary: dict[str, Any], n: int = 5) -> str:
     return (
         f"The {count(len(partners))} partners with the largest {_direction(summary)} account for {share} of the "
         f"added duty: {named}."
+    )
+
+
+def _groups_with_imports(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The partner groups of a summary whose members have imports (an EU-less input shows no EU)."""
+    return [g for g in summary.get("groups", []) if g["imports_usd"] > 0]
+
+
+def groups_sentence(summary: dict[str, Any]) -> str:
+    """Each partner group as one partner: its added duty, share and rates (its members are also listed
+    one by one among the partners)."""
+    t = summary["totals"]
+    parts = [
+        f"{g['group_name']} ({g['group']}, {g['members']} members) {_money(g['added_duty_usd'])}, "
+        f"{_share(g['added_duty_usd'], t['added_duty_usd'])} of the added duty (rate {_pct(g['baseline_rate'])} → "
+        f"{_pct(g['scenario_rate'])})"
+        for g in _groups_with_imports(summary)
+    ]
+    if not parts:
+        return ""
+    return (
+        "Taken as one partner, as a scenario's group rate treats it: "
+        + "; ".join(parts)
+        + ". Its members also "
+        "appear one by one among the partners (by_group.csv has the sums)."
     )
 
 
@@ -370,6 +408,9 @@ def caveats(summary: dict[str, Any]) -> list[str]:
             f"({rec['repeated_rows']:,} rows); each file in summary.json says whether they were summed (the "
             "default: extracts split a key over districts, ports or provisions) or rejected as duplicates."
         )
+    for f in rec.get("files", []):
+        if not is_bundled(f["path"]):
+            items += [f"Reading {Path(f['path']).name}: {note}." for note in f.get("notes", ())]
     if rec.get("not_in_nomenclature_value_usd"):
         items.append(
             f"{_money(rec['not_in_nomenclature_value_usd'])} of imports has codes that are not in HS 2022 at 6 digits "
@@ -464,6 +505,24 @@ def to_markdown(summary: dict[str, Any]) -> str:
                 for p in partners
             ],
         )
+    grouped = _groups_with_imports(summary)
+    if grouped:
+        lines += ["", "## Partner groups as one partner", "", groups_sentence(summary), ""]
+        lines += _table(
+            ["Group", "Members", "Imports", "Rate before", "Rate after", "Added duty", "Share of added"],
+            [
+                [
+                    g["group_name"],
+                    f"{g['members_with_imports']} of {g['members']}",
+                    _money(g["imports_usd"]),
+                    _pct(g["baseline_rate"]),
+                    _pct(g["scenario_rate"]),
+                    _money(g["added_duty_usd"]),
+                    _share(g["added_duty_usd"], t["added_duty_usd"]),
+                ]
+                for g in grouped
+            ],
+        )
     products = summary["top_products"][:10]
     if products:
         lines += ["", f"## Largest {_direction(summary)} by product", ""]
@@ -489,7 +548,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
 
 
 def _ladder(response: dict[str, Any]) -> str:
-    return " → ".join(_bn(step["revenue_usd"]) for step in response["revenue_ladder"])
+    return " → ".join(_money(step["revenue_usd"]) for step in response["revenue_ladder"])
 
 
 def response_section(response: dict[str, Any]) -> list[str]:
@@ -530,19 +589,21 @@ def to_terminal(summary: dict[str, Any]) -> str:
     t = summary["totals"]
     rec = summary["reconciliation"]
     rows = [
+        ("Scenario", summary["scenario"]["title"]),
         (
-            "Scenario",
-            f"{summary['scenario']['name']} (as of {summary['scenario']['as_of']}) vs {summary['baseline']['name']}",
+            "",
+            f"({summary['scenario']['name']} as of {summary['scenario']['as_of']}, against "
+            f"{summary['baseline']['name']}: {summary['baseline']['title']})",
         ),
-        ("Imports", _bn(t["imports_usd"])),
-        ("Baseline duty", _bn(t["baseline_duty_usd"])),
-        ("Scenario duty", _bn(t["scenario_duty_usd"])),
-        ("Added duty", _bn(t["added_duty_usd"])),
+        ("Imports", _money(t["imports_usd"])),
+        ("Baseline duty", _money(t["baseline_duty_usd"])),
+        ("Scenario duty", _money(t["scenario_duty_usd"])),
+        ("Added duty", _money(t["added_duty_usd"])),
         (
             "Effective rate",
             f"{_pct(t['baseline_rate'])} -> {_pct(t['scenario_rate'])} ({t['added_rate'] * 100:+.1f} pp)",
         ),
-        ("Rejected", f"{rec['rejected_rows']:,} rows, {_bn(rec['rejected_value_usd'])}"),
+        ("Rejected", f"{rec['rejected_rows']:,} rows, {_money(rec['rejected_value_usd'])}"),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
@@ -550,8 +611,14 @@ def to_terminal(summary: dict[str, Any]) -> str:
     lines.append(f"{'Top partners by added duty':<28}{'added':>12}{'added rate':>12}")
     for p in summary["top_partners"][:5]:
         lines.append(
-            f"  {p['partner_name'][:26]:<26}{_bn(p['added_duty_usd']):>12}{p['added_rate'] * 100:>11.1f}%"
+            f"  {p['partner_name'][:26]:<26}{_money(p['added_duty_usd']):>12}{p['added_rate'] * 100:>11.1f}%"
         )
+    grouped = _groups_with_imports(summary)
+    if grouped:
+        lines.append(f"{'Groups as one partner':<28}")
+    for g in grouped:
+        name = f"{g['group_name']} ({g['members']})"
+        lines.append(f"  {name[:26]:<26}{_money(g['added_duty_usd']):>12}{g['added_rate'] * 100:>11.1f}%")
     if "response" in summary:
         r = summary["response"]
         rates, trade, central = r["effective_rates"], r["trade"], r["prices"]["central"]
@@ -561,11 +628,11 @@ def to_terminal(summary: dict[str, Any]) -> str:
             f"  Effective rate  {_pct(rates['post_substitution_scenario_rate'])} "
             f"({rates['post_substitution_added_rate'] * 100:+.1f} pp; "
             f"static {rates['static_added_rate'] * 100:+.1f} pp)",
-            f"  Imports         {_bn(trade['imports_after_usd'])} (creation {_bn(trade['trade_creation_usd'])}, "
-            f"diversion {_bn(trade['trade_diversion_gross_usd'])} gross)",
+            f"  Imports         {_money(trade['imports_after_usd'])} (creation "
+            f"{_money(trade['trade_creation_usd'])}, diversion {_money(trade['trade_diversion_gross_usd'])} gross)",
             f"  Revenue         {_ladder(r)} (static, after response, compliance, net of offsets)",
             f"  Prices          {central['price_level_change']:+.2%}; "
-            f"${central['cost_per_household_usd']:,.0f} per household a year",
+            f"{_money(central['cost_per_household_usd'])} per household a year",
         ]
     lines += [f"Warning: {w}" for w in summary["warnings"]]
     return "\n".join(lines)

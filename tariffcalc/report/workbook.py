@@ -41,8 +41,14 @@ RATE_FORMAT = "0.00%"
 
 COLUMNS = {
     "partner": "Exporting country (origin), ISO 3166-1 alpha-3 code",
-    "partner_name": "Partner's short English name",
+    "partner_name": "Partner's short English name (a group such as the EU: its name and member count)",
     "hs": "HS/HTS product code at the table's level (text, leading zeros kept)",
+    "product": "The product code and its description as one text cell (as in the CSV files)",
+    "group": "Partner group code as scenarios write it (EU)",
+    "group_name": "Name of the partner group",
+    "members": "Partners belonging to the group on the run's date",
+    "members_with_imports": "Members with imports in the data",
+    "member_list": "ISO3 codes of the members with imports, largest first",
     "description": "HS 2022 description (UN Comtrade); codes finer than 6 digits take their subheading's",
     "imports_usd": "Customs value of imports, USD",
     "baseline_duty_usd": "Duty under the baseline, USD",
@@ -53,6 +59,7 @@ COLUMNS = {
     "added_rate": "Added duty ÷ imports (change of the effective rate)",
     "measure": "Measure id in the scenario file",
     "authority": "Legal authority of the measure",
+    "basis": "Kind of legal authority (IEEPA, Section 232, 301, 122, MFN/observed, other)",
     "citation": "Legal citation of the measure",
     "in_scenario": "The measure is part of the scenario",
     "in_baseline": "The measure is part of the baseline",
@@ -81,15 +88,17 @@ COLUMNS = {
     "estimate": "Central estimate, or the low or high end of the range",
     "import_price_change": "Spending-weighted change of import prices (fraction)",
     "pass_through": "Share of the import price change passed on to consumer prices",
+    "import_quantity_change": "Spending-weighted change of the quantity of imports bought (fraction)",
     "import_share_of_consumption": "Import content of personal consumption (fraction)",
     "price_level_change": "Change of the consumer price level (fraction)",
     "consumer_cost_usd": "Cost to consumers, USD a year",
     "cost_per_household_usd": "Average cost per household, USD a year",
 }
-"""Meaning of every column the run's tables have (shown on the README sheet)."""
+"""Meaning of the columns of a run's tables; the README sheet lists those of the run's own sheets."""
 
 SHEETS = {
     "by_partner": "One row per partner, largest added duty first",
+    "by_group": "One row per partner group (the EU): its members summed as one partner",
     "by_product": "One row per product at the run's HS level, largest added duty first",
     "by_partner_product": "One row per partner × product at the run's HS level",
     "by_measure": "Duty of each measure in the scenario and the baseline, and what it adds",
@@ -185,8 +194,10 @@ def _readme(
     names: list[str],
     cut: list[str],
     formats: _Formats,
+    columns: list[str],
 ):
-    """The README sheet: what the run is, its headline figures, the sheets, the columns and the sources."""
+    """The README sheet: what the run is, its headline figures, the sheets, the ``columns`` the sheets
+    have (each once, in order of first appearance) and the sources."""
     sheet = book.add_worksheet("README")
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 100, formats.wrap)
@@ -212,7 +223,8 @@ def _readme(
     note = " (cut at the sheet's row limit; the CSV file has every row)"
     sheets = [(name, SHEETS[name] + (note if name in cut else ""), None) for name in names]
     row = _readme_block(sheet, row + 1, "Sheets", sheets, formats)
-    row = _readme_block(sheet, row + 1, "Columns", [(k, v, None) for k, v in COLUMNS.items()], formats)
+    described = [(k, COLUMNS.get(k, ""), None) for k in columns]
+    row = _readme_block(sheet, row + 1, "Columns", described, formats)
     _readme_block(sheet, row + 1, "Sources", [("", source, None) for source in sources], formats)
 
 
@@ -240,6 +252,22 @@ def _sources(figures: Mapping[str, Any]) -> list[str]:
     ]
 
 
+REJECT_COLUMNS = ("source_file", "line", "reason", "value_usd_parsed")
+RAW_CELLS = "other rejects columns"
+"""How the README sheet names the raw cells of rejected rows (the file's own columns, as it held them)."""
+COLUMNS[RAW_CELLS] = (
+    "The rejected row's cells exactly as the input file held them, under the file's own column names"
+)
+
+
+def _columns(name: str, table: pd.DataFrame) -> list[str]:
+    """The columns a sheet contributes to the README: a rejects sheet its own four and its raw cells as one."""
+    if name != "rejects":
+        return list(table.columns)
+    own = [c for c in REJECT_COLUMNS if c in table.columns]
+    return own + ([RAW_CELLS] if len(table.columns) > len(own) else [])
+
+
 def response_tables(response: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """The sheets of a response model's figures (``Response.summary()``): the revenue ladder (USD a year) and
     the consumer prices with their range (fractions, USD a year)."""
@@ -258,7 +286,8 @@ def workbook_bytes(tables: Mapping[str, pd.DataFrame], figures: Mapping[str, Any
     book.set_properties({"title": "tariffcalc report", "created": CREATED})
     formats = _Formats(book)
     cut = [name for name, table in tables.items() if len(table) > MAX_ROWS]
-    _readme(book, figures, _sources(figures), list(tables), cut, formats)
+    columns = list(dict.fromkeys(str(c) for name, table in tables.items() for c in _columns(name, table)))
+    _readme(book, figures, _sources(figures), list(tables), cut, formats, columns)
     for name, table in tables.items():
         _add_table(book, name, table, formats)
     book.close()

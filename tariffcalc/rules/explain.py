@@ -146,13 +146,19 @@ def explain(
     measure applies to, and ``split`` gives the mix's source, its number of codes and the largest of them
     (``hs``, ``description``, ``share``, ``rate``, ``baseline_rate``, ``added_rate``); ``split`` is None
     for a code that was not split.
+
+    ``partner`` may also be a bundled partner group (``EU``, ``European Union``): see
+    :func:`_explain_group` for what is returned then.
     """
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     baseline = baseline if isinstance(baseline, Scenario) else load_scenario(baseline)
-    iso3 = countries.to_iso3(partner)
     code = hs.normalise(code)
     if not hs.is_valid(code):
         raise UnknownCodeError(f"HS code {code!r} must have 2, 4, 6, 8 or 10 digits (e.g. 6109100012).")
+    group = None if countries.is_partner(partner.strip().upper()) else countries.group_code(partner)
+    if group is not None:
+        return _explain_group(scenario, baseline, group, code, as_of, split_coarse)
+    iso3 = countries.to_iso3(partner)
     split = None
     if split_coarse and scenario.importer == IMPORTER and len(code) < FINEST:
         split = us_2024_mix().split_one(code)
@@ -201,6 +207,7 @@ def explain(
                 "status_words": _status(m),
                 "source": list(m.measure.source),
                 "from_scenario": m.measure.scenario,
+                "observed": m.measure.observed is not None,
             }
         )
     rate = float(np.dot(weight, schedule.total_rate))
@@ -219,6 +226,88 @@ def explain(
         "components": components,
         "split": None if split is None else _split_figures(split, codes, code_index, schedule, base, largest),
         "warnings": list(scenario.date_warnings(schedule.as_of)),
+    }
+
+
+def _explain_group(
+    scenario: Scenario,
+    baseline: Scenario,
+    group: str,
+    code: str,
+    as_of: dt.date | None,
+    split_coarse: bool,
+) -> dict[str, Any]:
+    """How a partner group (``EU``) resolves for one code: a scenario's rate for the group applies to each
+    member (a member's own rate beats it), and each member is then priced as a partner — by
+    :func:`explain` itself, member by member, so a group cannot be priced differently from its members.
+
+    Returns the members with their rates (``member_rates``), the group's rates in the scenario's measures
+    (``group_rates``), the lowest and highest total, baseline and added rate (``rate``/``rate_max``, ...),
+    each member's statutory added rate (``statutory_added_rate``: the measures other than observed 2024
+    rates), and the components of the first member (``shown_for``); ``uniform`` says whether every member
+    gets the same statutory measures (only the observed 2024 rates, each member's own, may then differ).
+    """
+    on = as_of or scenario.as_of
+    members = countries.group_members(group, on)
+    each = [explain(scenario, member, code, as_of, baseline, split_coarse) for member in members]
+
+    def statutory(e: dict[str, Any]) -> list[tuple[str, bool, float]]:
+        return [
+            (c["measure"], c["applies"], round(c["contribution"], 12))
+            for c in e["components"]
+            if not c["observed"]
+        ]
+
+    rates = np.array([e["rate"] for e in each], dtype=float)
+    baseline_rates = np.array([e["baseline_rate"] for e in each], dtype=float)
+    added = rates - baseline_rates
+    if not each:
+        raise UnknownCodeError(f"Partner group {group!r} has no members on {on}; give a partner's ISO3 code.")
+    first = each[0]
+    group_rates = [
+        {"measure": m.id, "authority": m.authority, "rate": float(m.rates[group])}
+        for m in scenario.measures
+        if m.in_force(dt.date.fromisoformat(first["as_of"])) and group in m.rates
+    ]
+
+    def low_high(values: np.ndarray) -> tuple[float, float]:
+        return float(values.min()), float(values.max())
+
+    return {
+        "scenario": scenario.name,
+        "baseline": baseline.name,
+        "partner": group,
+        "partner_name": countries.group_title(group),
+        "group": group,
+        "members": members,
+        "hs": code,
+        "description": hs.description(code),
+        "as_of": first["as_of"],
+        "group_rates": group_rates,
+        "uniform": all(statutory(e) == statutory(each[0]) for e in each),
+        "statutory_added_rate": [
+            float(sum(c["contribution"] for c in e["components"] if not c["observed"])) for e in each
+        ],
+        "member_rates": [
+            {
+                "partner": e["partner"],
+                "partner_name": e["partner_name"],
+                "rate": e["rate"],
+                "baseline_rate": e["baseline_rate"],
+                "added_rate": e["added_rate"],
+            }
+            for e in each
+        ],
+        "rate": low_high(rates)[0],
+        "rate_max": low_high(rates)[1],
+        "baseline_rate": low_high(baseline_rates)[0],
+        "baseline_rate_max": low_high(baseline_rates)[1],
+        "added_rate": low_high(added)[0],
+        "added_rate_max": low_high(added)[1],
+        "components": first["components"],
+        "split": first["split"],
+        "shown_for": members[0],
+        "warnings": first["warnings"],
     }
 
 
@@ -256,14 +345,52 @@ def _cut(text: str | None, width: int = 50) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _span(low: float, high: float, signed: bool = False) -> str:
+    spec = "+.2%" if signed else ".2%"
+    return f"{low:{spec}}" if abs(high - low) < 5e-5 else f"{low:{spec}} to {high:{spec}}"
+
+
+def _group_text(e: dict[str, Any]) -> list[str]:
+    """The lines that say how a group resolves: its members, its rates, and each member's rates."""
+    members = e["members"]
+    lines = [
+        f"{e['group']} is a partner group: {len(members)} members on {e['as_of']} ({' '.join(members)}). A "
+        f"scenario's rate for {e['group']} applies to each member (a member's own rate beats it); each member is "
+        "then priced as a partner.",
+    ]
+    if e["group_rates"]:
+        lines.append(
+            "Rates for the group in this scenario: "
+            + "; ".join(f"{g['measure']} {g['rate']:.2%} ({g['authority']})" for g in e["group_rates"])
+            + "."
+        )
+    else:
+        lines.append(
+            f"No measure of this scenario names {e['group']}: each member gets its own or the general rate."
+        )
+    shown = countries.partner_name(e["shown_for"])
+    lines.append(
+        (
+            f"Every member gets the same measures (below for {shown}, {e['shown_for']}); only the observed 2024 "
+            "rates, each member's own, differ."
+        )
+        if e["uniform"]
+        else f"The members do not all get the same measures; below for {shown} ({e['shown_for']}), then each member."
+    )
+    lines.append("")
+    return lines
+
+
 def to_text(explanation: dict[str, Any]) -> str:
-    """Human-readable rendering of :func:`explain` for the terminal."""
+    """Human-readable rendering of :func:`explain` for the terminal (a partner group: how it resolves)."""
     e = explanation
     lines = [
         f"{e['partner_name']} ({e['partner']}), HS {e['hs']} {e['description']}".rstrip(),
         f"Scenario {e['scenario']} as of {e['as_of']}, compared with {e['baseline']}",
         "",
     ]
+    if "group" in e:
+        lines += _group_text(e)
     split = e.get("split")
     if split:
         lines += [
@@ -301,9 +428,22 @@ def to_text(explanation: dict[str, Any]) -> str:
         if group:
             names = ", ".join(c["measure"] for c in group[:5]) + (" …" if len(group) > 5 else "")
             lines.append(f"   {len(group)} measure(s) {words}: {names} (each with its reason: --json)")
-    lines += [
-        "",
-        f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",
-    ]
+    if "group" in e:
+        lines += [
+            "",
+            f"Members: total rate {_span(e['rate'], e['rate_max'])}; baseline "
+            f"{_span(e['baseline_rate'], e['baseline_rate_max'])}; "
+            f"added {_span(e['added_rate'], e['added_rate_max'], signed=True)}",
+        ]
+        lines += [
+            f"  {m['partner_name'][:24]:<24} {m['partner']}  {m['rate']:>7.2%}  baseline {m['baseline_rate']:>6.2%}  "
+            f"added {m['added_rate']:+.2%}"
+            for m in e["member_rates"]
+        ]
+    else:
+        lines += [
+            "",
+            f"Total rate {e['rate']:.2%}; baseline {e['baseline_rate']:.2%}; added {e['added_rate']:+.2%}",
+        ]
     lines += [f"Warning: {w}" for w in e.get("warnings", [])]
     return "\n".join(lines)

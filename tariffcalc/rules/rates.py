@@ -28,10 +28,19 @@ def statutory_rates(
 
     Observed (baseline) measures are left out: they have no statutory rate. With ``code`` the product
     scope and pre-emption are evaluated too (column ``applies``) and ``rate`` is what the measure adds.
+    ``partner`` may be a partner group (``EU``): one row per member on the date, and ``rate_basis`` says
+    where each member's rate comes from (the group's rate, or the member's own).
     """
     on = as_of or scenario.as_of
     everyone = sorted(set(countries.partner_names()) - {scenario.importer})
-    partners = np.array([countries.to_iso3(partner)] if partner else everyone, dtype=object)
+    group = None
+    if partner and not countries.is_partner(partner.strip().upper()):
+        group = countries.group_code(partner)
+    if group is not None:
+        chosen = countries.group_members(group, on)
+    else:
+        chosen = [countries.to_iso3(partner)] if partner else everyone
+    partners = np.array(chosen, dtype=object)
     measures = [m for m in scenario.measures if m.observed is None and m.in_force(on)]
     rows = []
     if code is None:

@@ -1,7 +1,7 @@
 """The dated rulebook `us-tariffs`: dated HTS10 x partner cases worked out by hand from the law.
 
 Each case gives the added rate (scenario minus the observed 2024 baseline) that the legal texts imply on
-that date, the arithmetic, and the address the rate was read at (the research notes in /work/research name
+that date, the arithmetic, and the address the rate was read at (the research notes in docs/sources/ name
 them too). Where the answer depends on data (a pair's observed 2024 rate for an all-in floor, a metal
 content share, a USMCA claim share), the test reads that datum straight from the bundled files with
 pandas, not from the engine.

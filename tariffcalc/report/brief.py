@@ -286,9 +286,9 @@ def added_duty_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Co
     shown = int((data["hs"] != "").sum())
     return Chart(
         name="brief_added_duty",
-        title=f"Added {ctx.importer} duty on imports from {who(figures)} by {level}, {ctx.versus}, {unit[1]}",
+        title=ctx.title(f"Added {ctx.importer} duty on imports from {who(figures)} by {level}", unit[1]),
         subtitle=(
-            f"{ctx.scenario_title}. The {shown} {level}s with the largest change"
+            f"{ctx.against} The {shown} {level}s with the largest change"
             + ("; the rest summed" if shown < len(data) else "")
             + ". Labels: added duty (added rate, points)."
         ),
@@ -340,12 +340,12 @@ def margin_chart(figures: Mapping[str, Any], products: pd.DataFrame, ctx: Contex
     starred = " *: coarser than a product list (see the caveats)." if data["coarse_match"].any() else ""
     return Chart(
         name="brief_margins",
-        title=(
-            f"{who(figures, start=True)} against its competitors: added {ctx.importer} tariff rate by {level}, "
-            f"{ctx.versus}, pp"
+        title=ctx.title(
+            f"{who(figures, start=True)} against its competitors, added {ctx.importer} tariff rate by {level}",
+            "pp",
         ),
         subtitle=(
-            f"{ctx.scenario_title}. {who(figures, start=True, owner=True)} {len(data)} largest {level}s by imports "
+            f"{ctx.against} {who(figures, start=True, owner=True)} {len(data)} largest {level}s by imports "
             "that others also sell. Grey: all other suppliers, weighted by their imports. Labels: the margin, "
             f"their rate less {who(figures, owner=True)} (green: rivals hit harder).{starred}"
         ),
@@ -782,7 +782,8 @@ def pdf_bytes(
         with PdfPages(buffer, metadata=style.PDF_METADATA) as pdf:
             for number, (group, items, section) in enumerate(pages, start=1):
                 fig = _page(layout, group, ctx, items)
-                head = f"tariffcalc partner brief · {figures['partner']['name']} · {ctx.versus}"
+                title = style.shorten(ctx.scenario_title, 72)
+                head = f"tariffcalc partner brief · {figures['partner']['name']} · {title}"
                 layout.put(fig, SIDE, TOP - 0.45, head, size=SMALL, color=style.MUTED)
                 layout.put(
                     fig, layout.width - SIDE, TOP - 0.45, section, size=SMALL, color=style.MUTED, ha="right"

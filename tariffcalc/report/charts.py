@@ -81,12 +81,6 @@ class Context:
         return f"{what}{', ' + unit if unit else ''}: {self.scenario_title}"
 
     @property
-    def versus(self) -> str:
-        """The two scenario ids, ``liberation-day vs baseline-2024`` (the partner brief's titles still use
-        them; a run's charts say :meth:`title` and :attr:`against` instead)."""
-        return f"{self.scenario} vs {self.baseline}"
-
-    @property
     def against(self) -> str:
         """The baseline in words, to open a subtitle: "Compared with the baseline, observed 2024 US duties."
         (its title without a closing parenthesis, first letter lower-cased unless it starts an acronym)."""

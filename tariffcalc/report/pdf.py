@@ -567,7 +567,8 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
         *layout.paragraph(
             f"Input {_usd(rec['input_value_usd'])} of imports; accepted {_usd(rec['accepted_value_usd'])}; rejected "
             f"{rec['rejected_rows']:,} rows worth {_usd(rec['rejected_value_usd'])}. Input value = accepted + "
-            "rejected for every file. Every rejected row is in rejects.csv with its file, line and reason."
+            "rejected for every file (to the dollar, below). Every rejected row is in rejects.csv with its file, "
+            "line and reason."
         ),
         *layout.table(
             [
@@ -596,14 +597,15 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
             .sort_values(["size", "sum"], ascending=False, kind="stable")
         )
         items += layout.heading("Rejected rows by reason (the twelve most frequent)")
+        unit, amount = _amounts(reasons["sum"].head(12))
         items += layout.table(
             [
                 Column("Reason", layout.text_width - 2.2, lines=2),
                 Column("Rows", 0.9, "right"),
-                Column("Value, $", 1.3, "right"),
+                Column(f"Value, {unit}", 1.3, "right"),
             ],
             [
-                [str(reason), f"{row['size']:,}", f"{row['sum']:,.0f}"]
+                [str(reason), f"{row['size']:,}", amount(row["sum"])]
                 for reason, row in reasons.head(12).iterrows()
             ],
         )
@@ -619,12 +621,11 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
             "goods exempt at HTS8 or HTS10 are exempt by their share of the mix, and its observed 2024 duty is "
             "its own. The partners with the most value split:"
         )
+        shown = list(partners.items())[:10]
+        unit, amount = _amounts([value for _, value in shown])
         items += layout.table(
-            [Column("Partner", layout.text_width - 1.6), Column("Value split, $", 1.6, "right")],
-            [
-                [f"{countries.partner_name(partner)} ({partner})", f"{value:,.0f}"]
-                for partner, value in list(partners.items())[:10]
-            ],
+            [Column("Partner", layout.text_width - 1.6), Column(f"Value split, {unit}", 1.6, "right")],
+            [[f"{countries.partner_name(partner)} ({partner})", amount(value)] for partner, value in shown],
         )
     elif diag.get("coarse_split", True):
         items += layout.paragraph("None: every row is at HTS10, or the mix has no codes under it.")
@@ -639,22 +640,24 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
         + ("" if by_measure else " No measure is concerned.")
     )
     if by_measure:
+        unit, amount = _amounts(by_measure.values())
         items += layout.table(
-            [Column("Measure", layout.text_width - 1.6), Column("Value, $", 1.6, "right")],
-            [[name, f"{value:,.0f}"] for name, value in sorted(by_measure.items())],
+            [Column("Measure", layout.text_width - 1.6), Column(f"Value, {unit}", 1.6, "right")],
+            [[name, amount(value)] for name, value in sorted(by_measure.items())],
         )
     tiers = diag["observed_rate_value_by_tier_usd"]
     if tiers:
         total = sum(tiers.values()) or 1.0
         items += layout.heading("Where the observed baseline rates come from")
         items += layout.paragraph(figures["rules"]["observed_fallback"] + " Tier exact: the cell itself.")
+        unit, amount = _amounts(tiers.values())
         items += layout.table(
             [
                 Column("Tier", layout.text_width - 2.6),
-                Column("Value, $", 1.6, "right"),
+                Column(f"Value, {unit}", 1.6, "right"),
                 Column("Share", 1.0, "right"),
             ],
-            [[tier, f"{value:,.0f}", f"{value / total:.1%}"] for tier, value in sorted(tiers.items())],
+            [[tier, amount(value), f"{value / total:.1%}"] for tier, value in sorted(tiers.items())],
         )
     items += layout.heading("Other checks")
     items += layout.bullets(
@@ -667,6 +670,14 @@ def _quality(layout: Layout, inputs: ReportInputs) -> list[Item]:
     items += layout.heading("Warnings")
     items += layout.bullets(figures["warnings"]) if figures["warnings"] else layout.paragraph("None.")
     return items
+
+
+def _amounts(values) -> tuple[str, Callable[[float], str]]:
+    """A table column's unit for amounts in USD ("$ bn", "$ m", ...) suited to the largest of ``values``,
+    and the formatter of one amount in it (one decimal)."""
+    divisor, label = charts.money_unit(values)
+    decimals = 1 if divisor > 1 else 0
+    return label.replace("\u00a0", " "), lambda usd: f"{usd / divisor:,.{decimals}f}"
 
 
 def _file_name(path: str) -> str:

@@ -266,3 +266,16 @@ def _eu_members() -> list[str]:
     from tariffcalc.reference import countries
 
     return countries.group_members("EU", dt.date(2025, 4, 9))
+
+
+def test_brief_charts_are_titled_in_words(small_files):
+    """Chart titles name the scenario by its title and the baseline in words, never by file ids."""
+    made = briefs.brief("UKR", small_files["scenario"], [small_files["flows"]], baseline=small_files["zero"])
+    title = made.figures["scenario"]["title"]
+    charts = report.charts(made.figures, made.products, made.history, 8)
+    assert charts
+    for chart in charts:
+        assert chart.title.endswith(title) or title in chart.title
+        assert " vs " not in chart.title
+        assert "vs zero" not in chart.title
+    assert charts[0].subtitle.startswith("Compared with the baseline")

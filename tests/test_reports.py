@@ -209,6 +209,16 @@ def test_report_pdf_stands_alone_without_pointers_to_docs(small):
     )
 
 
+def test_amount_columns_take_a_unit_that_suits_them():
+    """Data-quality tables print amounts in $ bn, $ m or $ k by their largest value, one decimal."""
+    unit, amount = pdf._amounts([5_219_943_033.0, 1_231_650_854.0])
+    assert unit == "$ bn" and amount(5_219_943_033.0) == "5.2" and amount(1_231_650_854.0) == "1.2"
+    unit, amount = pdf._amounts([8_500_000.0, 12_500.0])
+    assert unit == "$ m" and amount(12_500.0) == "0.0" and amount(8_500_000.0) == "8.5"
+    unit, amount = pdf._amounts([50.0])
+    assert unit == "$" and amount(50.0) == "50"
+
+
 def test_a_second_run_writes_identical_bytes(small, inputs, tmp_path):
     out, _, _ = small
     again = tmp_path / "again"

@@ -39,6 +39,7 @@ from tariffcalc.reference import countries, hs
 from tariffcalc.report import bundle
 from tariffcalc.report import summary as run_summary
 from tariffcalc.rules.scenario import Scenario, load_scenario
+from tariffcalc.util.text import shorten
 
 ScenarioLike = str | Path | Scenario
 FlowsLike = FlowSet | Sequence[str | Path] | None
@@ -344,15 +345,6 @@ def _weighted_margin(products: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _short(text: str | None, width: int = 40) -> str:
-    """A description cut at a word boundary to ``width`` characters ("…" when cut)."""
-    text = " ".join((text or "").split())
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1]
-    return (cut[: cut.rfind(" ")] if " " in cut else cut).rstrip(" ,;:(") + "…"
-
-
 def _cap(text: str) -> str:
     return text[0].upper() + text[1:]
 
@@ -395,7 +387,9 @@ def _caveats(
         flagged = products[products["coarse_match"]].sort_values(
             "imports_usd", ascending=False, kind="stable"
         )
-        named = ", ".join(f"{row.hs} {_short(row.description)}" for row in flagged.head(3).itertuples())
+        named = ", ".join(
+            f"{row.hs} {shorten(row.description or '', 40)}" for row in flagged.head(3).itertuples()
+        )
         member, _ = _pair_arrays(result, partner.members)
         measures = sorted(m for m, mask in result.coarse_masks().items() if (mask & member).any())
         items.append(

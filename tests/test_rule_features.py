@@ -135,6 +135,32 @@ def test_usmca_claims_exempt_a_share_of_canadian_goods_from_their_start_date(wri
     np.testing.assert_allclose(_rates(scenario, ["CAN"], [CAN_CAR], on=dt.date(2025, 3, 5)), [0.25])
 
 
+def test_usmca_claimed_cars_pay_on_their_usmca_value_share(write_scenario, monkeypatch):
+    """Proclamation 10908: a USMCA car pays 25 % on its non-US content only, a non-claiming car on all of
+    it. With 80 % of value claimed and a 60 % non-US content: 25 % × (0.2 + 0.8 × 0.6) = 17 points."""
+
+    def claimed(partner, codes, on):
+        return np.full(len(codes), 0.8 if partner == "CAN" else 0.0), "2025-05"
+
+    monkeypatch.setattr(schedule_module, "usmca_claimed", claimed)
+    scenario = write_scenario(
+        """
+        as_of = 2025-05-10
+        [[measure]]
+        id = "autos"
+        authority = "Section 232 automobiles"
+        citation = "Proclamation 10908"
+        rate = 0.25
+        products = ["8703"]
+        usmca_exempt = true
+        usmca_value_share = 0.6
+        """
+    )
+    np.testing.assert_allclose(_rates(scenario, ["CAN", "JPN"], [CAN_CAR, CAN_CAR]), [0.17, 0.25])
+    reason = explain(scenario, "CAN", CAN_CAR, baseline=scenario)["components"][0]["reason"]
+    assert "pay on 60% of their value" in reason and "= 68.0% of the value" in reason
+
+
 STACKED = """
 as_of = 2025-04-09
 [[measure]]
@@ -219,6 +245,8 @@ def test_explain_says_all_in_and_usmca_in_words(write_scenario, monkeypatch):
         ('rate = 0.1\nbasis = "IEPA"', "Did you mean 'IEEPA'"),
         ("rate = 0.1\nvalue_share = 1.5", "between 0 and 1"),
         ('observed = "us-2024"\nall_in = true', "observed measure takes none"),
+        ("rate = 0.1\nusmca_value_share = 0.6", "needs 'usmca_exempt = true'"),
+        ("rate = 0.1\nusmca_exempt = true\nusmca_value_share = 1.5", "at most 1"),
     ],
 )
 def test_new_keys_reject_bad_values_with_the_line(scenario_file, body, message):

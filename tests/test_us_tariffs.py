@@ -225,7 +225,14 @@ CASES = [
         KOREA,
     ),
     # --- Canada: car (EO 14289: autos displace the fentanyl duty), crude (energy 10 %, USMCA shares), lumber
-    Case("CAN", CAR, "2025-05-01", 0.25, "autos 25 % on full value; no Canada IEEPA (EO 14289)", EO14289),
+    Case(
+        "CAN",
+        CAR,
+        "2025-05-01",
+        lambda: 0.25 * (1 - claimed("CAN", "2025-05", CAR) * (1 - 0.60)),
+        "autos 25 %, USMCA-claimed value on its 60 % non-US content (Proc. 10908); no Canada IEEPA (EO 14289)",
+        EO14289,
+    ),
     Case("CAN", CRUDE, "2025-03-05", 0.10, "energy 10 %; USMCA exemption only from 7 Mar 2025", EO14231),
     Case(
         "CAN",
@@ -385,9 +392,10 @@ def test_japanese_auto_part_is_out_of_the_reciprocal_tariff(rulebook, baseline):
 
 def test_canadian_car_pays_the_autos_duty_not_the_fentanyl_duty_on_top(rulebook, baseline):
     # EO 14289 sec. 2 (retroactive to 4 March 2025): an article subject to the autos duty is not also
-    # subject to EO 14193. 25 % on full value, nothing more.
+    # subject to EO 14193. 25 % (the USMCA-claimed value on its non-US content), nothing more.
     parts = components(explain(rulebook, "CAN", CAR, as_of=D("2025-09-01"), baseline=baseline))
-    assert parts["s232-autos"]["contribution"] == pytest.approx(0.25)
+    c = claimed("CAN", "2025-09", CAR)
+    assert parts["s232-autos"]["contribution"] == pytest.approx(0.25 * (1 - c + 0.60 * c))
     assert not parts["ieepa-fentanyl-canada-35"]["applies"]
     assert "s232-autos" in parts["ieepa-fentanyl-canada-35"]["reason"]
 
@@ -511,16 +519,11 @@ def test_explain_after_the_documented_date_warns(rulebook, baseline):
     assert any("2026-12-04" in warning for warning in result.get("warnings", []))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scenario language cannot charge a different value share on the USMCA-claimed part of a "
-    "pair than on the rest: a USMCA car pays 25 % on its non-US content only (Proclamation 10908), a "
-    "non-claiming one on full value; one measure has one value_share and usmca_exempt drops the claimed "
-    "part entirely, so s232-autos charges full value on both",
-)
 def test_usmca_cars_pay_the_autos_duty_on_non_us_content(rulebook, baseline):
-    # expected with the Budget Lab's flat US-content assumption for USMCA vehicles (0.40):
-    # 25 % × (1 − c) + 25 % × (1 − 0.40) × c, c = the code's USMCA claim share that month
+    # Proclamation 10908 (9903.94.02-.03): a USMCA car pays 25 % on its non-US content only, a car not
+    # claiming USMCA on its full value. With the Budget Lab's flat US-content assumption for USMCA
+    # vehicles (0.40, config/policy_params.yaml): 25 % × (1 − c) + 25 % × (1 − 0.40) × c, c = the code's
+    # USMCA claim share that month
     c = claimed("MEX", "2025-09", "8703230190")
     result = explain(rulebook, "MEX", "8703230190", as_of=D("2025-09-01"), baseline=baseline)
     assert result["added_rate"] == pytest.approx(0.25 * (1 - c) + 0.25 * 0.60 * c)

@@ -86,15 +86,25 @@ def _reason(m: MeasureRates, i: int, partner: str, code: str, cell: str, on: dt.
     if share is not None:
         charged = float(m.charged_share[i]) if m.charged_share is not None else 1.0
         if m.usmca_claimed is not None:
-            charged /= max(1.0 - float(m.usmca_claimed[i]), 1e-12)
+            charged /= max(float(m.usmca_kept[i]), 1e-12)
         parts.append(f"charged on {charged:.1%} of the value ({share.label})")
     if m.usmca_claimed is not None and m.usmca_month:  # a Canadian or Mexican good (the month is set)
         claimed = float(m.usmca_claimed[i])
-        parts.append(
-            f"goods claiming USMCA preference are exempt: {claimed:.1%} of {partner}'s imports of this code "
-            f"claimed it in {m.usmca_month}, so it is charged on the other {1 - claimed:.1%} (a good that "
-            f"does not claim USMCA pays the full {m.rate[i]:.2%})"
-        )
+        kept_share = m.measure.usmca_value_share
+        if kept_share is None:
+            parts.append(
+                f"goods claiming USMCA preference are exempt: {claimed:.1%} of {partner}'s imports of this code "
+                f"claimed it in {m.usmca_month}, so it is charged on the other {1 - claimed:.1%} (a good that "
+                f"does not claim USMCA pays the full {m.rate[i]:.2%})"
+            )
+        else:
+            parts.append(
+                f"goods claiming USMCA preference pay on {kept_share:.0%} of their value (their non-US content; "
+                f"usmca_value_share): {claimed:.1%} of {partner}'s imports of this code claimed it in "
+                f"{m.usmca_month}, so it is charged on {1 - claimed:.1%} + {claimed:.1%} × {kept_share:.0%} = "
+                f"{float(m.usmca_kept[i]):.1%} of the value (a good that does not claim USMCA pays the full "
+                f"{m.rate[i]:.2%})"
+            )
     if m.remaining_share is not None and m.remaining_share[i] < 1:
         parts.append(
             f"{_preemption(m, i, on)} on its share of the value, so this one applies to the remaining "

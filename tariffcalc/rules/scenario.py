@@ -64,6 +64,7 @@ MEASURE_KEYS = (
     "preempts_only_share",
     "usmca_exempt",
     "usmca_exempt_from",
+    "usmca_value_share",
     "status",
     "status_note",
     "basis",
@@ -184,6 +185,9 @@ class Measure:
     share of each HTS10's value not claimed under USMCA in the month (bundled ``usmca_shares.parquet``)."""
     usmca_exempt_from: dt.date | None = None
     """First day of the USMCA exemption when it started later than the measure (None: from the start)."""
+    usmca_value_share: float | None = None
+    """With ``usmca_exempt``: the share of a USMCA-claimed good's value that is still charged, a fraction
+    (the non-US content of a USMCA car, Proclamation 10908); None: a claimed good is wholly exempt."""
     status: str = "in-force"
     status_note: str = ""
     basis: str = "other"
@@ -239,6 +243,7 @@ class Measure:
             "preempts_only_share": self.preempts_only_share or None,
             "usmca_exempt": self.usmca_exempt or None,
             "usmca_exempt_from": self.usmca_exempt_from.isoformat() if self.usmca_exempt_from else None,
+            "usmca_value_share": self.usmca_value_share,
             "status": self.status if self.status != "in-force" else None,
             "status_note": self.status_note,
             "basis": self.basis,
@@ -879,6 +884,11 @@ def _parse_measure(
         "preempts_only_share": reader.flag(table, "preempts_only_share", index),
         "usmca_exempt": reader.flag(table, "usmca_exempt", index),
         "usmca_exempt_from": reader.date_value(table, "usmca_exempt_from", index),
+        "usmca_value_share": (
+            reader.rate_value(table["usmca_value_share"], "usmca_value_share", index, True)
+            if "usmca_value_share" in table
+            else None
+        ),
         "status": reader.choice(table, "status", index, STATUSES, "in-force"),
         "status_note": reader.text_value(table, "status_note", index),
         "basis": reader.choice(table, "basis", index, BASES, "MFN/observed" if observed else "other"),
@@ -897,6 +907,18 @@ def _check_measure(reader: _Reader, measure: Measure, index: int) -> None:
     if measure.observed is not None and (measure.all_in or measure.value_share or measure.usmca_exempt):
         raise reader.fail(
             "an observed measure takes none of 'all_in', 'value_share', 'usmca_exempt'.", "observed", index
+        )
+    if measure.usmca_value_share is not None and not measure.usmca_exempt:
+        raise reader.fail(
+            "'usmca_value_share' (the share of a USMCA-claimed good still charged) needs 'usmca_exempt = true'.",
+            "usmca_value_share",
+            index,
+        )
+    if measure.usmca_value_share is not None and measure.usmca_value_share > 1:
+        raise reader.fail(
+            f"'usmca_value_share' is a share of value, at most 1 (got {measure.usmca_value_share}).",
+            "usmca_value_share",
+            index,
         )
     if measure.preempts_only_share and measure.value_share is None:
         raise reader.fail(

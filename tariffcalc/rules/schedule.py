@@ -302,11 +302,14 @@ class MeasureRates:
     """What it adds to each pair's rate, for a measure whose effect varies within a class (an all-in
     rate, a share of value by code or by USMCA claims, a partial pre-emption); None otherwise."""
     charged_share: np.ndarray | None = None
-    """Share of each pair's value the measure charges (value share × share not claimed under USMCA)."""
+    """Share of each pair's value the measure charges (value share × :attr:`usmca_kept`)."""
     usmca_claimed: np.ndarray | None = None
     """Share of each pair's value claimed under USMCA (Canada, Mexico) when the measure exempts it."""
     usmca_month: str = ""
     """The month of USMCA claim shares used."""
+    usmca_kept: np.ndarray | None = None
+    """Share of each pair's value the USMCA exemption leaves charged (the unclaimed value, plus the claimed
+    value times ``usmca_value_share``) when the measure exempts USMCA goods."""
     base_rate: np.ndarray | None = None
     """Each pair's base rate (observed 2024) that an all-in rate tops up."""
     remaining_share: np.ndarray | None = None
@@ -655,13 +658,19 @@ class _PairShares:
             measure.usmca_exempt_from is None or self.on >= measure.usmca_exempt_from
         )
 
+    def usmca_kept(self, measure: Measure) -> np.ndarray:
+        """Share of each pair's value a USMCA-exempt measure still charges: the value not claimed under
+        USMCA, plus the claimed value times the measure's ``usmca_value_share`` (0 when unset)."""
+        claimed, _ = self.usmca_claimed()
+        return 1.0 - claimed * (1.0 - (measure.usmca_value_share or 0.0))
+
     def charged(self, measure: Measure) -> np.ndarray | None:
-        """Share of each pair's value the measure charges: its value share × the share not claimed under
-        USMCA (None when both are 1 everywhere)."""
+        """Share of each pair's value the measure charges: its value share × the share left after the
+        USMCA exemption (None when both are 1 everywhere)."""
         share = self.value_share(measure)
         if self.usmca_applies(measure):
-            claimed, _ = self.usmca_claimed()
-            share = (1.0 - claimed) if share is None else share * (1.0 - claimed)
+            kept = self.usmca_kept(measure)
+            share = kept if share is None else share * kept
         return share
 
 
@@ -697,6 +706,7 @@ def _per_pair(
     fields["charged_share"] = charged
     if shares.usmca_applies(measure):
         fields["usmca_claimed"], fields["usmca_month"] = shares.usmca_claimed()
+        fields["usmca_kept"] = shares.usmca_kept(measure)
     factor = remaining if charged is None else charged * remaining
     fields["pair_contribution"] = np.where(class_applies[pair], np.nan_to_num(step) * factor, 0.0)
     return fields

@@ -279,3 +279,7 @@ def test_brief_charts_are_titled_in_words(small_files):
         assert " vs " not in chart.title
         assert "vs zero" not in chart.title
     assert charts[0].subtitle.startswith("Compared with the baseline")
+    bundled = report.context(
+        {**made.figures, "baseline": {"name": "baseline-2024", "title": "Observed 2024 US duties"}}
+    )
+    assert bundled.against == "Compared with the baseline, observed 2024 US duties."

@@ -261,6 +261,7 @@ def context(figures: Mapping[str, Any]) -> Context:
         scenario_title=s["title"],
         as_of=dt.date.fromisoformat(s["as_of"]),
         baseline=b["name"],
+        baseline_title=b.get("title") or "",
         level=figures["level"],
         source=(
             f"Source: {figures['data_source']}. Scenario {s['name']} on {s['as_of']} against {b['name']}. "

@@ -176,7 +176,12 @@ def test_country_names_are_accepted_when_the_table_maps_them_to_one_code(tmp_pat
         + "European Union,02,2024,6\n",  # a group, not a country: an aggregate, as before
     )
     accepted, rejects, report = read_flows(path)
-    assert accepted["partner"].tolist() == ["VNM", "KOR", "VNM", "VNM"]  # line 5's key is summed with line 2's
+    assert accepted["partner"].tolist() == [
+        "VNM",
+        "KOR",
+        "VNM",
+        "VNM",
+    ]  # line 5's key is summed with line 2's
     assert rejects["line"].tolist() == [6, 7]
     assert "unknown partner 'ATLANTIS'" in reject_for(rejects, 6)["reason"]
     assert "aggregate partner" in reject_for(rejects, 7)["reason"]

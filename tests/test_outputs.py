@@ -270,19 +270,15 @@ FLOWS = (
 )
 
 
-@pytest.fixture
-def inputs(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
+def _write_inputs(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "small.toml").write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
     (folder / "zero.toml").write_text(textwrap.dedent(ZERO_BASELINE), encoding="utf-8")
     (folder / "flows.csv").write_text(FLOWS, encoding="utf-8")
     return folder
 
 
-@pytest.fixture
-def run_small(inputs, tmp_path):
-    out = tmp_path / "out"
+def _run_small(inputs: Path, out: Path):
     result, figures, _ = api.run(
         scenario=inputs / "small.toml",
         flows=[inputs / "flows.csv"],
@@ -290,6 +286,24 @@ def run_small(inputs, tmp_path):
         out=out,
     )
     return out, result, figures
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    return _write_inputs(tmp_path / "in")
+
+
+@pytest.fixture(scope="module")
+def small_inputs(tmp_path_factory):
+    """The inputs of :func:`run_small`, shared by the tests of this module that only read its outputs."""
+    return _write_inputs(tmp_path_factory.mktemp("small") / "in")
+
+
+@pytest.fixture(scope="module")
+def run_small(small_inputs, tmp_path_factory):
+    """One run of the small scenario, made once for the module (a run writes the PDF report and every
+    chart, about ten seconds); the tests read its files and never write into its folder."""
+    return _run_small(small_inputs, tmp_path_factory.mktemp("small_out") / "out")
 
 
 def read(out: Path, name: str) -> pd.DataFrame:
@@ -438,13 +452,13 @@ def test_by_authority_sums_the_measures_by_legal_basis(run_small):
     assert table.loc["other", "measures"] == "flat nothing"
 
 
-def test_rejects_csv(run_small, inputs):
+def test_rejects_csv(run_small, small_inputs):
     out, _, _ = run_small
     table = read(out, "rejects.csv")
     assert table.columns[:3].tolist() == ["source_file", "line", "reason"]
     assert len(table) == 1
     assert table.loc[0, "line"] == "6"
-    assert table.loc[0, "source_file"] == str(inputs / "flows.csv")
+    assert table.loc[0, "source_file"] == str(small_inputs / "flows.csv")
     assert "XXX" in table.loc[0, "reason"]
     assert table.loc[0, "hs"] == "0201"
     assert "product" not in table.columns  # raw cells: no label
@@ -467,10 +481,10 @@ def test_summary_json_reconciles(run_small):
     assert "small" in (out / "summary.md").read_text(encoding="utf-8")
 
 
-def test_manifest_records_inputs_and_the_resolved_scenario(run_small, inputs):
+def test_manifest_records_inputs_and_the_resolved_scenario(run_small, small_inputs):
     out, _, _ = run_small
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    flows = inputs / "flows.csv"
+    flows = small_inputs / "flows.csv"
     assert manifest["inputs"] == [
         {"path": str(flows), "sha256": hashlib.sha256(flows.read_bytes()).hexdigest(), "rows": 5}
     ]
@@ -486,8 +500,8 @@ def test_manifest_records_inputs_and_the_resolved_scenario(run_small, inputs):
     assert manifest["parameters"]["level"] == 2
 
 
-def test_run_again_into_its_own_folder_but_not_into_a_foreign_one(run_small, inputs, tmp_path):
-    out, _, _ = run_small
+def test_run_again_into_its_own_folder_but_not_into_a_foreign_one(inputs, tmp_path):
+    out, _, _ = _run_small(inputs, tmp_path / "out")
     # a second run may replace the files of the first (manifest.json marks the folder as ours)
     api.run(
         scenario=inputs / "small.toml", flows=[inputs / "flows.csv"], baseline=inputs / "zero.toml", out=out

@@ -42,13 +42,17 @@ def product_labels(codes: pd.Series, descriptions: pd.Series | None = None) -> p
     if descriptions is None:
         descriptions = hs.describe(codes)
     texts = descriptions.astype(object).where(descriptions.notna(), "").astype(str)
+    # one label per distinct (code, description): long tables repeat each product for many partners
+    positions, distinct = pd.factorize(
+        pd.MultiIndex.from_arrays([codes.to_numpy(object), texts.to_numpy(object)])
+    )
     labels = [
         (f"{code} {shorten(text, LABEL_WIDTH)}" if text.strip() else f"{code} (no HS 2022 description)")
         if code
         else " ".join(text.split())
-        for code, text in zip(codes.tolist(), texts.tolist(), strict=True)
+        for code, text in distinct
     ]
-    return pd.Series(labels, index=codes.index, dtype=object)
+    return pd.Series(np.array([*labels, ""], dtype=object)[positions], index=codes.index, dtype=object)
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,8 +87,10 @@ def _cells(column: pd.Series) -> np.ndarray:
         return np.where(column.to_numpy(dtype=bool), "true", "false").astype(object)
     if pd.api.types.is_numeric_dtype(column):
         return _format_numbers(column)
-    text = column.astype(object).where(column.notna(), "").astype(str)
-    return np.array([neutralise(cell) for cell in text], dtype=object)
+    text = column.astype(object).where(column.notna(), "").astype(str).to_numpy(dtype=object)
+    # each distinct text is neutralised once: tables repeat partner names and product labels row by row
+    positions, distinct = pd.factorize(text)
+    return np.array([*(neutralise(cell) for cell in distinct), ""], dtype=object)[positions]
 
 
 def to_csv_text(frame: pd.DataFrame, labels: bool = True) -> str:

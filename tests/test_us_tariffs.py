@@ -527,3 +527,14 @@ def test_usmca_cars_pay_the_autos_duty_on_non_us_content(rulebook, baseline):
     c = claimed("MEX", "2025-09", "8703230190")
     result = explain(rulebook, "MEX", "8703230190", as_of=D("2025-09-01"), baseline=baseline)
     assert result["added_rate"] == pytest.approx(0.25 * (1 - c) + 0.25 * 0.60 * c)
+
+
+def test_usmca_trucks_pay_the_trucks_duty_on_non_us_content(rulebook, baseline):
+    # Proclamation 10984, 9903.74.03: a USMCA-qualifying medium/heavy truck pays 25 % on its non-US
+    # content only (junologistics fact sheet); the claimed value pays on 60 % (Budget Lab
+    # us_auto_content_share 0.40, which it applies to autos and MHDV alike). Mexican road tractors.
+    tractor = "8701210015"
+    c = claimed("MEX", "2025-12", tractor)
+    parts = components(explain(rulebook, "MEX", tractor, as_of=D("2025-12-15"), baseline=baseline))
+    assert parts["s232-trucks"]["contribution"] == pytest.approx(0.25 * (1 - c + 0.60 * c))
+    assert "non-US content" in parts["s232-trucks"]["reason"]
